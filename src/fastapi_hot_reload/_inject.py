@@ -1,0 +1,105 @@
+"""Add the client ``<script>`` tag to one HTML response, in pure ASGI; pass all else through."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import Message, Send
+
+logger = logging.getLogger("fastapi_hot_reload")
+
+#: Present in every tag we write; a page that already carries it is not injected again.
+MARKER = b"data-hot-reload"
+_BODY_END = b"</body"
+
+
+def insert_tag(html: bytes, tag: bytes) -> bytes:
+    """``tag`` just before the last ``</body>`` (any case), or at the end when there is none."""
+    at = html.lower().rfind(_BODY_END)
+    return html + tag if at < 0 else html[:at] + tag + html[at:]
+
+
+class Injector:
+    """The ``send`` of one response: holds back only what the tag may have to go in front of.
+
+    A response with a ``Content-Length`` is held whole, so the length can be fixed; a streamed
+    one is passed on as it comes, keeping back the tail from its last ``</body`` on.
+    """
+
+    def __init__(self, send: Send, tag: bytes, *, head: bool) -> None:
+        self._send = send
+        self._tag = tag
+        self._head = head
+        self._start: Message | None = None
+        self._active = False
+        self._whole = False
+        self._held = b""
+        self._seen_marker = False
+        self._tail = b""
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await self._on_start(message)
+        elif self._active and message["type"] == "http.response.body":
+            await self._on_body(message)
+        else:
+            await self._flush()
+            await self._send(message)
+
+    async def _on_start(self, message: Message) -> None:
+        headers = MutableHeaders(raw=message["headers"])
+        html = headers.get("content-type", "").lower().startswith("text/html")
+        encoded = headers.get("content-encoding", "identity").lower() != "identity"
+        has_body = message["status"] >= 200 and message["status"] not in (204, 304)
+        if html and encoded:
+            logger.warning(
+                "a compressed HTML response cannot get the hot reload script: add HotReload "
+                "before GZipMiddleware, so that it runs inside it"
+            )
+        if not (html and has_body and not encoded):
+            await self._send(message)
+        else:
+            self._active = True
+            self._whole = "content-length" in headers
+            self._start = message
+            if not self._whole:
+                await self._flush()
+
+    async def _on_body(self, message: Message) -> None:
+        chunk = message.get("body", b"")
+        seen = self._tail + chunk
+        self._seen_marker = self._seen_marker or MARKER in seen
+        self._tail = seen[-len(MARKER) + 1 :]
+        self._held += chunk
+        if message.get("more_body", False):
+            if not self._whole:
+                await self._pass_on_safe_part()
+            return
+        self._active = False
+        if self._head and not self._held and self._start is not None:
+            # A header-only HEAD response: the length must still match the GET's.
+            headers = MutableHeaders(raw=self._start["headers"])
+            headers["content-length"] = str(int(headers["content-length"]) + len(self._tag))
+        else:
+            if not self._seen_marker:
+                self._held = insert_tag(self._held, self._tag)
+            if self._start is not None:  # held whole: now the length is known
+                MutableHeaders(raw=self._start["headers"])["content-length"] = str(len(self._held))
+        await self._flush(more_body=False)
+
+    async def _pass_on_safe_part(self) -> None:
+        """Send what comes before the last ``</body`` (or before a tail that may start one)."""
+        at = self._held.lower().rfind(_BODY_END)
+        keep = at if at >= 0 else max(0, len(self._held) - len(_BODY_END) + 1)
+        if keep:
+            body, self._held = self._held[:keep], self._held[keep:]
+            await self._send({"type": "http.response.body", "body": body, "more_body": True})
+
+    async def _flush(self, *, more_body: bool = True) -> None:
+        if self._start is not None:
+            start, self._start = self._start, None
+            await self._send(start)
+        if self._held or not more_body:
+            body, self._held = self._held, b""
+            await self._send({"type": "http.response.body", "body": body, "more_body": more_body})

@@ -1,0 +1,233 @@
+"""The ASGI middleware: lifespan-owned watcher, websocket endpoint, client script, injection."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from importlib.resources import files
+from pathlib import Path
+from typing import Union
+
+import anyio
+import jinja2
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream
+from starlette.responses import PlainTextResponse, Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._hub import Hub
+from ._inject import Injector
+from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
+from ._watcher import watch_folders
+
+logger = logging.getLogger("fastapi_hot_reload")
+
+Templates = Union[Jinja2Templates, jinja2.Environment]
+ENV_VAR = "FASTAPI_HOT_RELOAD"
+_OFF = {"0", "false", "no", "off"}
+
+
+def _enabled(enabled: bool | None) -> bool:
+    """``None`` means: on unless the environment variable says off."""
+    if enabled is not None:
+        return enabled
+    return os.environ.get(ENV_VAR, "").strip().lower() not in _OFF
+
+
+class HotReload:
+    """Reload every open tab when a template or a watched file changes, without a restart.
+
+    ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
+    folders their loaders read are watched and their caches cleared on a change.
+    ``watch``: more folders to watch (static files, content).
+    ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client.js``) live.
+    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
+    middleware passes everything through untouched.
+    ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
+    ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        templates: Templates | Sequence[Templates] | None = None,
+        watch: Iterable[str | os.PathLike[str]] = (),
+        path: str = "/__hot_reload__",
+        enabled: bool | None = None,
+        force_polling: bool | None = None,
+    ) -> None:
+        self.app = app
+        self.enabled = _enabled(enabled)
+        self._envs = environments(templates)
+        for env in self._envs:  # also when off, so templates that call it still render
+            env.globals.setdefault("hot_reload_script", hot_reload_script)
+        if isinstance(watch, (str, os.PathLike)):
+            raise TypeError(f"watch: expected a list of folders, got {watch!r}")
+        if not path.startswith("/") or path.endswith("/"):
+            raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
+        self._path = path
+        self._force_polling = force_polling
+        if not self.enabled:
+            return  # a missing folder is no error where nothing is watched
+        self._template_folders = [f.resolve() for env in self._envs for f in _folders(env)]
+        self._watch_folders = [_existing_folder(folder) for folder in watch]
+        self._boot = secrets.token_hex(6)
+        self._rev = 0
+        self._hub = Hub()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+        elif _route_path(scope) == f"{self._path}/ws" and scope["type"] == "websocket":
+            await self._websocket(receive, send)
+        elif _route_path(scope) == f"{self._path}/client.js" and scope["type"] == "http":
+            await _client_response(scope)(scope, receive, send)
+        elif scope["type"] == "http":
+            tag = self._tag(scope)
+            scope[SCOPE_KEY] = tag
+            head = scope["method"] == "HEAD"
+            await self.app(scope, receive, Injector(send, tag.encode(), head=head))
+        else:
+            await self.app(scope, receive, send)
+
+    @property
+    def folders(self) -> list[Path]:
+        """Every folder watched: the templates' first, then ``watch``, each once."""
+        return list(dict.fromkeys(self._template_folders + self._watch_folders))
+
+    def _tag(self, scope: Scope) -> str:
+        src = html.escape(f"{scope.get('root_path', '')}{self._path}/client.js")
+        return (
+            f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
+            f'data-rev="{self._rev}"></script>'
+        )
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app's own lifespan; watch from its startup to its shutdown."""
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tasks:
+
+            async def receive_() -> Message:
+                message = await receive()
+                if message["type"] == "lifespan.shutdown":
+                    stop.set()
+                return message
+
+            async def send_(message: Message) -> None:
+                if message["type"] == "lifespan.startup.complete":
+                    self._start(tasks, stop)
+                await send(message)
+
+            try:
+                await self.app(scope, receive_, send_)
+            finally:
+                stop.set()
+
+    def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
+        self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
+        self._rev = 0
+        folders = self.folders
+        tasks.start_soon(
+            lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
+        )
+        _log_where_uvicorn_logs()
+        shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
+        logger.info(
+            "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
+        )
+
+    def _changed(self, paths: set[Path]) -> None:
+        clear_caches(self._envs)
+        self._rev += 1
+        names = sorted({self._relative(path) for path in paths})
+        tabs = self._hub.broadcast({"type": "reload", "rev": self._rev, "paths": names})
+        logger.info("reload (rev %d, %d tabs): %s", self._rev, tabs, ", ".join(names))
+
+    def _relative(self, path: Path) -> str:
+        """``path`` relative to the watched folder it is in, as the browser client sees it."""
+        for folder in self.folders:
+            if path.is_relative_to(folder):
+                return path.relative_to(folder).as_posix() if path != folder else folder.name
+        return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
+
+    async def _websocket(self, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return  # pragma: no cover - the ASGI spec makes connect the first message
+        await send({"type": "websocket.accept"})
+        with self._hub.subscribe() as queue:
+            hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
+            await send({"type": "websocket.send", "text": json.dumps(hello)})
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_forward, queue, send)
+                # Always wait on receive(): a server shutdown (1012) must end this handler.
+                # Whatever the client sends is ignored; it has nothing to say.
+                while (await receive())["type"] != "websocket.disconnect":
+                    pass
+                tasks.cancel_scope.cancel()
+
+
+async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
+    """Send a tab its messages; when the hub drops it (too slow), close its socket."""
+    with suppress(OSError):  # the tab went away; receive() sees the disconnect
+        async for text in queue:
+            await send({"type": "websocket.send", "text": text})
+        await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
+
+
+def _client_response(scope: Scope) -> Response:
+    if scope["method"] not in ("GET", "HEAD"):
+        return PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET, HEAD"})
+    body = b"" if scope["method"] == "HEAD" else _CLIENT_JS
+    return Response(
+        body,
+        media_type="text/javascript",
+        headers={"cache-control": "no-cache", "content-length": str(len(_CLIENT_JS))},
+    )
+
+
+def _route_path(scope: Scope) -> str:
+    """The path without the ASGI ``root_path`` (a mount or a proxy prefix)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root + "/") else path
+
+
+def _folders(env: jinja2.Environment) -> list[Path]:
+    return list(loader_folders(env.loader))
+
+
+def _existing_folder(folder: str | os.PathLike[str]) -> Path:
+    path = Path(folder)
+    if not path.is_dir():
+        what = "a file, not a folder" if path.exists() else "no such folder"
+        raise ValueError(f"watch: {os.fspath(folder)!r} is {what} (resolved: {path.resolve()})")
+    return path.resolve()
+
+
+def _log_where_uvicorn_logs() -> None:
+    """Unless the app configured logging for us, show our lines the way uvicorn shows its own."""
+    if logger.hasHandlers() or logger.level != logging.NOTSET:
+        return
+    uvicorn = logging.getLogger("uvicorn")
+    for handler in uvicorn.handlers:
+        logger.addHandler(handler)
+    if uvicorn.handlers:
+        logger.setLevel(logging.INFO)
+
+
+def _shown(folder: Path) -> str:
+    with suppress(ValueError):
+        return f"{folder.relative_to(Path.cwd()).as_posix()}/"
+    return f"{folder}/"
+
+
+_CLIENT_JS = files("fastapi_hot_reload").joinpath("client.js").read_bytes()

@@ -1,0 +1,178 @@
+"""Shared fixtures: a real app on disk, served by a real uvicorn process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+APP = '''
+import os
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from fastapi_hot_reload import HotReload
+
+templates = Jinja2Templates(directory="templates")
+app = FastAPI()
+app.add_middleware(HotReload, templates=templates, watch=["static"])
+
+
+@app.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "index.html", {"pid": os.getpid()})
+
+
+@app.get("/{name}.html", response_class=HTMLResponse)
+async def page(request: Request, name: str) -> HTMLResponse:
+    return templates.TemplateResponse(request, name + ".html", {"pid": os.getpid()})
+
+
+@app.get("/pid")
+async def pid() -> int:
+    return os.getpid()
+'''
+
+BASE = """<!doctype html>
+<html><head><title>test</title><link rel="stylesheet" href="/static/style.css"></head>
+<body>{% block content %}{% endblock %}</body></html>
+"""
+
+
+def write_app(folder: Path, body: str = '<h1 id="title">first</h1>') -> Path:
+    """A FastAPI app with a base template, a page extending it and a static folder."""
+    (folder / "templates").mkdir(parents=True, exist_ok=True)
+    (folder / "static").mkdir(exist_ok=True)
+    (folder / "app.py").write_text(textwrap.dedent(APP))
+    (folder / "templates" / "base.html").write_text(BASE)
+    page(folder, body)
+    (folder / "static" / "style.css").write_text("h1 { color: rgb(0, 0, 255); }\n")
+    return folder
+
+
+def page(folder: Path, body: str) -> Path:
+    """Write ``templates/index.html`` with ``body`` as its content block."""
+    path = folder / "templates" / "index.html"
+    text = '{% extends "base.html" %}{% block content %}' + body + "{% endblock %}\n"
+    path.write_text(text)
+    return path
+
+
+class Server:
+    """A uvicorn process serving ``app:app`` from a folder, on a free port of 127.0.0.1."""
+
+    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+        self.process = subprocess.Popen(
+            [*command, "--port", "0", *args],
+            cwd=folder,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._started = threading.Event()
+        self._port = 0
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._started.wait(30):
+            self.stop()
+            raise RuntimeError("uvicorn did not start:\n" + self.log)
+        self.url = f"http://127.0.0.1:{self._port}"
+        self.ws_url = f"ws://127.0.0.1:{self._port}/__hot_reload__/ws"
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
+                self._port = int(found[1])
+                self._started.set()
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_log(self, pattern: str, timeout: float = 30, start: int = 0) -> str:
+        """The first log line from line ``start`` on that matches ``pattern``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines[start:]:
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"no log line matches {pattern!r}:\n{self.log}")
+
+    def get(self, path: str = "/") -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+    def pid(self) -> int:
+        return int(self.get("/pid").json())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    return write_app(tmp_path / "site")
+
+
+@pytest.fixture
+def server(app_dir: Path) -> Iterator[Server]:
+    running = Server(app_dir)
+    yield running
+    running.stop()
+
+
+class Tab:
+    """A websocket client standing in for one open browser tab."""
+
+    def __init__(self, url: str) -> None:
+        self._stack = ExitStack()
+        self.socket: ClientConnection = self._stack.enter_context(connect(url, open_timeout=10))
+        self.hello = self.next()
+        assert self.hello["type"] == "hello"
+
+    def next(self, timeout: float = 10) -> dict[str, object]:
+        message: dict[str, object] = json.loads(self.socket.recv(timeout=timeout))
+        return message
+
+    def assert_quiet(self, seconds: float = 0.5) -> None:
+        """Nothing more arrives for ``seconds`` (a generous bound, not a timing goal)."""
+        with pytest.raises(TimeoutError):
+            extra = self.socket.recv(timeout=seconds)
+            pytest.fail(f"unexpected message: {extra}")
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture
+def tabs(server: Server) -> Iterator[list[Tab]]:
+    opened = [Tab(server.ws_url), Tab(server.ws_url)]
+    yield opened
+    for tab in opened:
+        tab.close()
