@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-APP = '''
+APP = """
 import os
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -43,7 +43,7 @@ async def page(request: Request, name: str) -> HTMLResponse:
 @app.get("/pid")
 async def pid() -> int:
     return os.getpid()
-'''
+"""
 
 BASE = """<!doctype html>
 <html><head><title>test</title><link rel="stylesheet" href="/static/style.css"></head>
@@ -164,7 +164,7 @@ class Tab:
         """Nothing more arrives for ``seconds`` (a generous bound, not a timing goal)."""
         with pytest.raises(TimeoutError):
             extra = self.socket.recv(timeout=seconds)
-            pytest.fail(f"unexpected message: {extra}")
+            pytest.fail(f"unexpected message: {extra!r}")
 
     def close(self) -> None:
         self._stack.close()

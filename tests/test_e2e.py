@@ -81,7 +81,9 @@ def test_base_template_change_renders_in_child_page(
 @pytest.mark.parametrize(
     "name", ["4913", ".index.html.swp", "index.html~", ".#index.html", "#index.html#", "x.tmp"]
 )
-def test_editor_noise_files_reload_nothing(server: Server, tabs: list[Tab], app_dir: Path, name: str) -> None:
+def test_editor_noise_files_reload_nothing(
+    server: Server, tabs: list[Tab], app_dir: Path, name: str
+) -> None:
     noise = app_dir / "templates" / name
     noise.write_text("scratch")
     noise.write_text("scratch, again")

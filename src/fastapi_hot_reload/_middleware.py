@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from importlib.resources import files
 from pathlib import Path
-from typing import Union
+from typing import TypeAlias
 
 import anyio
 import jinja2
@@ -28,7 +28,7 @@ from ._watcher import watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
-Templates = Union[Jinja2Templates, jinja2.Environment]
+Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
 ENV_VAR = "FASTAPI_HOT_RELOAD"
 _OFF = {"0", "false", "no", "off"}
 
@@ -114,6 +114,7 @@ class HotReload:
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's own lifespan; watch from its startup to its shutdown."""
         stop = anyio.Event()
+        failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
 
             async def receive_() -> Message:
@@ -129,8 +130,12 @@ class HotReload:
 
             try:
                 await self.app(scope, receive_, send_)
+            except Exception as exc:  # raised below as it is, not inside an ExceptionGroup
+                failure = exc
             finally:
                 stop.set()
+        if failure is not None:
+            raise failure
 
     def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell

@@ -1,0 +1,43 @@
+"""The hub: one encode per broadcast, a bounded queue per tab, slow tabs dropped."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+
+from fastapi_hot_reload._hub import Hub
+
+
+async def test_broadcast_reaches_every_subscribed_tab() -> None:
+    hub = Hub()
+    with hub.subscribe() as first, hub.subscribe() as second:
+        assert hub.broadcast({"type": "reload", "rev": 1}) == 2
+        assert json.loads(first.receive_nowait()) == {"type": "reload", "rev": 1}
+        assert json.loads(second.receive_nowait()) == {"type": "reload", "rev": 1}
+    assert len(hub) == 0
+
+
+async def test_a_tab_that_cannot_keep_up_is_dropped_and_others_still_hear() -> None:
+    hub = Hub(buffer=2)
+    with hub.subscribe() as slow, hub.subscribe() as fast:
+        for rev in range(3):
+            hub.broadcast({"rev": rev})
+            assert json.loads(fast.receive_nowait()) == {"rev": rev}
+
+        assert len(hub) == 1
+        assert [json.loads(slow.receive_nowait()) for _ in range(2)] == [{"rev": 0}, {"rev": 1}]
+        try:
+            slow.receive_nowait()
+        except anyio.EndOfStream:
+            pass
+        else:  # pragma: no cover - the assertion below reports it
+            raise AssertionError("the dropped tab's queue is still open")
+
+
+async def test_unsubscribed_tab_hears_nothing_more() -> None:
+    hub = Hub()
+    with hub.subscribe():
+        pass
+
+    assert hub.broadcast({"rev": 1}) == 0

@@ -1,0 +1,197 @@
+"""The middleware at ASGI level: configuration, off switch, lifespan, websocket, client script."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+import pytest
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.templating import Jinja2Templates
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from fastapi_hot_reload import HotReload
+
+
+def page_app(**options: object) -> HotReload:
+    app = Starlette(routes=[Route("/", lambda r: HTMLResponse("<body></body>"))])
+    return HotReload(app, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [42, "templates", [jinja2.Environment(), object()]])
+def test_wrong_templates_type_is_named_in_a_type_error(value: object) -> None:
+    with pytest.raises(TypeError, match=r"templates: expected a Jinja2Templates.*got"):
+        page_app(templates=value)
+
+
+def test_watch_given_as_a_string_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="watch: expected a list of folders, got 'static'"):
+        page_app(watch="static")
+
+
+def test_missing_watch_folder_is_named_in_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"watch: '.*nowhere' is no such folder"):
+        page_app(watch=[tmp_path / "nowhere"])
+
+
+def test_watch_of_a_file_is_a_value_error(tmp_path: Path) -> None:
+    (tmp_path / "style.css").write_text("")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        page_app(watch=[tmp_path / "style.css"])
+
+
+@pytest.mark.parametrize("path", ["hot", "/hot/", ""])
+def test_bad_path_is_a_value_error(path: str) -> None:
+    with pytest.raises(ValueError, match=f"path: expected a URL path.*got {path!r}"):
+        page_app(path=path)
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
+def test_environment_variable_turns_it_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
+    assert page_app().enabled is False
+
+
+@pytest.mark.parametrize("value", ["1", "true", ""])
+def test_environment_variable_leaves_it_on(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
+    assert page_app().enabled is True
+
+
+def test_explicit_enabled_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FASTAPI_HOT_RELOAD", "0")
+    assert page_app(enabled=True).enabled is True
+
+
+def test_disabled_is_a_pure_pass_through(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    app = page_app(enabled=False, watch=[tmp_path / "missing is fine when off"])
+    with caplog.at_level(logging.DEBUG, "fastapi_hot_reload"), TestClient(app) as client:
+        assert client.get("/").text == "<body></body>"
+        assert client.get("/__hot_reload__/client.js").status_code == 404
+        with pytest.raises(WebSocketDisconnect), client.websocket_connect("/__hot_reload__/ws"):
+            pass  # pragma: no cover - the app has no such route
+    assert caplog.text == ""
+
+
+def test_client_script_is_served_as_javascript() -> None:
+    with TestClient(page_app()) as client:
+        response = client.get("/__hot_reload__/client.js")
+        head = client.head("/__hot_reload__/client.js")
+        post = client.post("/__hot_reload__/client.js")
+
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "no-cache"
+    assert "[hot-reload]" in response.text
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(response.content))
+    assert post.status_code == 405
+    assert post.headers["allow"] == "GET, HEAD"
+
+
+def test_custom_path_moves_the_endpoints() -> None:
+    with TestClient(page_app(path="/_dev")) as client:
+        assert client.get("/_dev/client.js").status_code == 200
+        assert 'src="/_dev/client.js"' in client.get("/").text
+        with client.websocket_connect("/_dev/ws") as socket:
+            assert socket.receive_json()["type"] == "hello"
+
+
+def test_websocket_says_hello_with_boot_and_rev() -> None:
+    app = page_app()
+    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
+        assert socket.receive_json() == {"type": "hello", "boot": app._boot, "rev": 0}
+        assert f'data-boot="{app._boot}" data-rev="0"' in client.get("/").text
+
+
+def test_each_lifespan_is_a_new_boot() -> None:
+    app = page_app()
+    with TestClient(app):
+        first = app._boot
+    with TestClient(app):
+        assert app._boot != first
+
+
+def test_frames_from_the_client_are_ignored(tmp_path: Path) -> None:
+    app = page_app(watch=[tmp_path])
+    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
+        socket.receive_json()
+        socket.send_text("not json {")
+        socket.send_bytes(b"\x00\xff" * 1000)
+        socket.send_text("x" * 1_000_000)
+        (tmp_path / "page.html").write_text("changed")
+        assert socket.receive_json() == {"type": "reload", "rev": 1, "paths": ["page.html"]}
+
+
+def test_template_change_clears_the_jinja_cache(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("old")
+    templates = Jinja2Templates(directory=tmp_path)
+    env = templates.env
+    app = page_app(templates=templates)
+    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
+        socket.receive_json()
+        assert env.get_template("page.html").render() == "old"
+        env.auto_reload = False  # so only our cache clearing can make it read the file again
+        (tmp_path / "page.html").write_text("new")
+        socket.receive_json()
+        assert env.get_template("page.html").render() == "new"
+
+
+def test_users_own_lifespan_keeps_working(caplog: pytest.LogCaptureFixture) -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, str]]:
+        events.append("startup")
+        yield {"db": "connected"}
+        events.append("shutdown")
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/state")
+    async def state(request: Request) -> str:
+        return str(request.state.db)
+
+    app.add_middleware(HotReload)
+    with caplog.at_level(logging.INFO, "fastapi_hot_reload"), TestClient(app) as client:
+        assert client.get("/state").json() == "connected"
+    assert events == ["startup", "shutdown"]
+    assert "hot reload on, watching nothing" in caplog.text
+
+
+def test_failing_app_startup_starts_no_watcher(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if app:
+            raise RuntimeError("database down")
+        yield  # pragma: no cover - never reached
+
+    app = HotReload(Starlette(lifespan=lifespan), watch=[tmp_path])
+    with (
+        caplog.at_level(logging.INFO, "fastapi_hot_reload"),
+        pytest.raises(RuntimeError, match="database down"),
+    ):
+        TestClient(app).__enter__()
+    assert "hot reload on" not in caplog.text
+
+
+def test_non_http_scopes_pass_through() -> None:
+    app = FastAPI()
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
+
+    with TestClient(HotReload(app)) as client, client.websocket_connect("/echo") as socket:
+        socket.send_text("ping")
+        assert socket.receive_text() == "ping"
