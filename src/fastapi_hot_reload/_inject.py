@@ -23,20 +23,22 @@ def insert_tag(html: bytes, tag: bytes) -> bytes:
 class Injector:
     """The ``send`` of one response: holds back only what the tag may have to go in front of.
 
-    A response with a ``Content-Length`` is held whole, so the length can be fixed; a streamed
-    one is passed on as it comes, keeping back the tail from its last ``</body`` on.
+    An HTML response with a ``Content-Length`` is held whole, so the length can be fixed; a
+    streamed one is passed on as it comes, keeping back the tail from its last ``</body`` on.
+    A server error (5xx) is held until ``finish``: the app may raise after sending it (Starlette's
+    ``ServerErrorMiddleware`` does), and then the developer gets a better page instead.
     """
 
     def __init__(self, send: Send, tag: bytes, *, head: bool) -> None:
         self._send = send
         self._tag = tag
         self._head = head
+        self.started = False  # whether a response start went to the server yet
         self._start: Message | None = None
-        self._active = False
-        self._whole = False
         self._held = b""
-        self._seen_marker = False
         self._tail = b""
+        self._seen_marker = False
+        self._inject = self._whole = self._defer = self._active = self._complete = False
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -46,6 +48,12 @@ class Injector:
         else:
             await self._flush()
             await self._send(message)
+
+    async def finish(self) -> None:
+        """Send a response held back until the app returned."""
+        if self._complete:
+            self._complete = False
+            await self._flush(more_body=False)
 
     async def _on_start(self, message: Message) -> None:
         headers = MutableHeaders(raw=message["headers"])
@@ -57,14 +65,13 @@ class Injector:
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
                 "before GZipMiddleware, so that it runs inside it"
             )
-        if not (html and has_body and not encoded):
-            await self._send(message)
-        else:
-            self._active = True
-            self._whole = "content-length" in headers
-            self._start = message
-            if not self._whole:
-                await self._flush()
+        self._inject = html and has_body and not encoded
+        self._defer = message["status"] >= 500
+        self._whole = self._defer or (self._inject and "content-length" in headers)
+        self._active = self._inject or self._defer
+        self._start = message
+        if not self._whole:
+            await self._flush()
 
     async def _on_body(self, message: Message) -> None:
         chunk = message.get("body", b"")
@@ -77,16 +84,23 @@ class Injector:
                 await self._pass_on_safe_part()
             return
         self._active = False
-        if self._head and not self._held and self._start is not None:
-            # A header-only HEAD response: the length must still match the GET's.
-            headers = MutableHeaders(raw=self._start["headers"])
-            headers["content-length"] = str(int(headers["content-length"]) + len(self._tag))
+        if self._inject:
+            self._add_tag()
+        if self._defer:
+            self._complete = True
         else:
-            if not self._seen_marker:
-                self._held = insert_tag(self._held, self._tag)
-            if self._start is not None:  # held whole: now the length is known
-                MutableHeaders(raw=self._start["headers"])["content-length"] = str(len(self._held))
-        await self._flush(more_body=False)
+            await self._flush(more_body=False)
+
+    def _add_tag(self) -> None:
+        headers = MutableHeaders(raw=self._start["headers"]) if self._start else None
+        if self._head and not self._held and headers is not None:
+            # A header-only HEAD response: the length must still match the GET's.
+            headers["content-length"] = str(int(headers["content-length"]) + len(self._tag))
+            return
+        if not self._seen_marker:
+            self._held = insert_tag(self._held, self._tag)
+        if headers is not None:  # held whole: now the length is known
+            headers["content-length"] = str(len(self._held))
 
     async def _pass_on_safe_part(self) -> None:
         """Send what comes before the last ``</body`` (or before a tail that may start one)."""
@@ -99,6 +113,7 @@ class Injector:
     async def _flush(self, *, more_body: bool = True) -> None:
         if self._start is not None:
             start, self._start = self._start, None
+            self.started = True
             await self._send(start)
         if self._held or not more_body:
             body, self._held = self._held, b""

@@ -11,16 +11,19 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from importlib.resources import files
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 import anyio
 import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
-from starlette.responses import PlainTextResponse, Response
+from starlette.datastructures import Headers
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._errors import error_page, syntax_errors
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
@@ -51,6 +54,8 @@ class HotReload:
     middleware passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
+    the server's own host, for proxies that rewrite the ``Host`` header.
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class HotReload:
         path: str = "/__hot_reload__",
         enabled: bool | None = None,
         force_polling: bool | None = None,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.enabled = _enabled(enabled)
@@ -74,6 +80,9 @@ class HotReload:
             raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
         self._path = path
         self._force_polling = force_polling
+        self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
+        self._refused: set[str] = set()
+        self._broken: dict[Path, dict[str, Any]] = {}
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
         self._template_folders = [f.resolve() for env in self._envs for f in _folders(env)]
@@ -88,16 +97,27 @@ class HotReload:
         elif scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
         elif _route_path(scope) == f"{self._path}/ws" and scope["type"] == "websocket":
-            await self._websocket(receive, send)
+            await self._websocket(scope, receive, send)
         elif _route_path(scope) == f"{self._path}/client.js" and scope["type"] == "http":
             await _client_response(scope)(scope, receive, send)
         elif scope["type"] == "http":
-            tag = self._tag(scope)
-            scope[SCOPE_KEY] = tag
-            head = scope["method"] == "HEAD"
-            await self.app(scope, receive, Injector(send, tag.encode(), head=head))
+            await self._http(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app's response with the client tag; an error page with it when the app raises."""
+        tag = self._tag(scope)
+        scope[SCOPE_KEY] = tag
+        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD")
+        try:
+            await self.app(scope, receive, injector)
+            await injector.finish()
+        except Exception as exc:
+            if not injector.started:
+                page = error_page(exc, self._template_folders, tag)
+                await HTMLResponse(page, status_code=500)(scope, receive, send)
+            raise  # the server logs the traceback, as it would without us
 
     @property
     def folders(self) -> list[Path]:
@@ -152,6 +172,14 @@ class HotReload:
 
     def _changed(self, paths: set[Path]) -> None:
         clear_caches(self._envs)
+        self._broken = syntax_errors(self._envs, paths | self._broken.keys())
+        if self._broken:
+            error = self._broken[min(self._broken)]
+            self._hub.broadcast({"type": "error", "rev": self._rev, "error": error})
+            logger.warning(
+                "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
+            )
+            return
         self._rev += 1
         names = sorted({self._relative(path) for path in paths})
         tabs = self._hub.broadcast({"type": "reload", "rev": self._rev, "paths": names})
@@ -164,13 +192,38 @@ class HotReload:
                 return path.relative_to(folder).as_posix() if path != folder else folder.name
         return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
 
-    async def _websocket(self, receive: Receive, send: Send) -> None:
+    def _origin_allowed(self, scope: Scope) -> bool:
+        """Only pages of this server may listen: no other site open in the same browser."""
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:  # not a browser: curl, websocket libraries, our own tests
+            return True
+        origin = origin.lower().rstrip("/")
+        if origin in self._allowed_origins or urlsplit(origin).netloc == headers.get("host"):
+            return True
+        if origin not in self._refused:
+            self._refused.add(origin)
+            logger.warning(
+                "refused a hot reload connection from %s: only pages of this server may connect "
+                "(add it to allowed_origins if it is yours)",
+                origin,
+            )
+        return False
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
+        if not self._origin_allowed(scope):
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+            return
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
             hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
             await send({"type": "websocket.send", "text": json.dumps(hello)})
+            if self._broken:  # a tab that connects now sees the same error as the others
+                error = self._broken[min(self._broken)]
+                message = {"type": "error", "rev": self._rev, "error": error}
+                await send({"type": "websocket.send", "text": json.dumps(message)})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
