@@ -1,0 +1,318 @@
+"""The browser client in a real Chromium, against a real uvicorn, with real file edits.
+
+Every wait is on the page's readiness signal (``html[data-hot-reload]``) or on DOM state, through
+Playwright's auto-waiting ``expect``; the one ``sleep`` is the downtime a scenario calls for.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+
+from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, Relay, Watched, find_chromium
+from .conftest import Server, page, write_app
+
+pytestmark = pytest.mark.browser
+
+INDEX = '<h1 id="title">{}</h1><p id="pid">{{{{ pid }}}}</p><a id="go" href="/other.html">go</a>'
+OTHER = '{% extends "base.html" %}{% block content %}<h1 id="title">other</h1>{% endblock %}'
+CONNECTED = 'html[data-hot-reload="connected"]'
+
+DOWNLOAD_ROUTE = """
+
+from fastapi.responses import Response
+
+
+@app.get("/download")
+async def download() -> Response:
+    return Response(b"data", headers={"content-disposition": "attachment; filename=data.txt"})
+"""
+
+BEHIND_PROXY = '''
+from webapp import app as site
+
+
+async def app(scope, receive, send):
+    """What the site sees behind a proxy serving it under /prefix (uvicorn --root-path)."""
+    if scope["type"] != "lifespan":
+        scope = {**scope, "root_path": "/prefix"}
+    await site(scope, receive, send)
+'''
+
+MOUNTED = """
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from webapp import app as site
+
+app = Starlette(routes=[Mount("/prefix", app=site)])
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium found on PATH for the browser tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
+        pytest.skip(f"{message}; install it with: apt-get install chromium")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            ignore_default_args=["--disable-back-forward-cache"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    """The site, written before any server starts: no stray change reaches an open tab."""
+    folder = write_app(tmp_path / "site", INDEX.format("first"))
+    (folder / "templates" / "other.html").write_text(OTHER)
+    return folder
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    opened = browser.new_context()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()
+
+
+def open_tab(context: BrowserContext, url: str) -> Watched:
+    """A new tab on ``url``, once its client is connected."""
+    tab = Watched(context.new_page())
+    tab.page.goto(url)
+    expect_connected(tab.page)
+    return tab
+
+
+def expect_connected(tab: Page) -> None:
+    expect(tab.locator(CONNECTED)).to_be_attached()
+
+
+def test_template_save_updates_every_open_tab_without_restart(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    pid = server.pid()
+    tabs = [open_tab(context, server.url) for _ in range(3)]
+    for tab in tabs:
+        expect(tab.page.locator("#title")).to_have_text("first")
+        expect(tab.page.locator("#pid")).to_have_text(str(pid))
+
+    page(app_dir, INDEX.format("second"))
+
+    for tab in tabs:
+        expect(tab.page.locator("#title")).to_have_text("second")
+        expect_connected(tab.page)
+        expect(tab.page.locator("#pid")).to_have_text(str(pid))
+        assert tab.loads == [server.url + "/"] * 2
+        assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
+    assert server.pid() == pid
+
+
+def test_python_save_under_uvicorn_reload_shows_the_new_code(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    page(app_dir, '<h1 id="title">{{ greeting | default("old code") }}</h1>')
+    server = Server(app_dir, "--reload")
+    try:
+        server.wait_for_log("Application startup complete")  # only then does the socket listen
+        tab = open_tab(context, server.url)
+        expect(tab.page.locator("#title")).to_have_text("old code")
+        app = app_dir / "app.py"
+
+        app.write_text(app.read_text().replace('{"pid"', '{"greeting": "new code", "pid"'))
+
+        expect(tab.page.locator("#title")).to_have_text("new code")
+        expect_connected(tab.page)
+        assert len(tab.loads) == 2
+        assert "[hot-reload] reloading: the server restarted" in tab.hot_reload_lines
+    finally:
+        server.stop()
+
+
+def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    first = Server(app_dir)
+    port = first.url.rsplit(":", 1)[1]
+    tab = open_tab(context, first.url)
+    tab.page.evaluate("window.marker = 'before'")
+
+    first.stop()
+    expect(tab.page.locator('html[data-hot-reload="reconnecting"]')).to_be_attached()
+    time.sleep(5)  # the scenario itself: the server stays down while the tab backs off to 1 s
+    assert tab.loads == [first.url + "/"]  # nothing reloads while there is no server
+    again = Server(app_dir, "--port", port)
+    try:
+        assert again.url == first.url
+
+        expect(tab.page.locator("#pid")).to_have_text(str(again.pid()))
+        expect_connected(tab.page)
+        assert tab.page.evaluate("window.marker") is None
+        assert tab.loads == [first.url + "/"] * 2
+        lines = tab.hot_reload_lines
+        assert "[hot-reload] server unreachable, waiting for it to come back" in lines
+        assert lines.count("[hot-reload] reloading: the server restarted") == 1
+    finally:
+        again.stop()
+
+
+def test_network_blip_reconnects_to_the_same_server_without_reload(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    relay = Relay(int(server.url.rsplit(":", 1)[1]))
+    try:
+        tab = open_tab(context, relay.url)
+        tab.page.evaluate("window.marker = 'kept'")
+        connections = relay.connections
+
+        relay.cut()
+
+        tab.page.wait_for_function("window.__states.at(-2) === 'reconnecting'")
+        expect_connected(tab.page)
+        assert relay.connections > connections
+        assert tab.page.evaluate("window.marker") == "kept"
+        assert tab.states() == ["connecting", "connected", "reconnecting", "connected"]
+        assert len(tab.loads) == 1
+        # The new socket is live: the next save reloads the tab, once.
+        page(app_dir, INDEX.format("second"))
+        expect(tab.page.locator("#title")).to_have_text("second")
+        expect_connected(tab.page)
+        assert len(tab.loads) == 2
+    finally:
+        relay.close()
+
+
+def test_change_saved_between_render_and_connect_still_reloads(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    tab = Watched(context.new_page())
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:  # the first client arrives late, the next in time
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    tab.page.route("**/__hot_reload__/client.js", hold_the_first)
+    tab.page.goto(server.url, wait_until="commit")
+    expect(tab.page.locator("#title")).to_have_text("first")
+    while not held:  # pumps Playwright's events until the client's request is in our hands
+        tab.page.wait_for_timeout(10)
+    assert tab.page.evaluate("document.querySelector('script[data-hot-reload]').dataset.rev") == "0"
+
+    page(app_dir, INDEX.format("second"))
+    server.wait_for_log(r"reload \(rev 1")
+    held[0].continue_()
+
+    expect(tab.page.locator("#title")).to_have_text("second")
+    expect_connected(tab.page)
+    assert len(tab.loads) == 2
+    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+
+
+def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    (app_dir / "app.py").rename(app_dir / "webapp.py")
+    (app_dir / "app.py").write_text(BEHIND_PROXY)
+    server = Server(app_dir)
+    try:
+        tab = Watched(context.new_page())
+        with tab.page.expect_websocket() as socket:
+            tab.page.goto(server.url + "/prefix/")
+        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
+        expect_connected(tab.page)
+
+        page(app_dir, INDEX.format("second"))
+
+        expect(tab.page.locator("#title")).to_have_text("second")
+        assert len(tab.loads) == 2
+    finally:
+        server.stop()
+
+
+def test_app_mounted_under_a_prefix_connects(app_dir: Path, context: BrowserContext) -> None:
+    (app_dir / "app.py").rename(app_dir / "webapp.py")
+    (app_dir / "app.py").write_text(MOUNTED)
+    server = Server(app_dir)
+    try:
+        tab = Watched(context.new_page())
+        with tab.page.expect_websocket() as socket:
+            tab.page.goto(server.url + "/prefix/")
+        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
+        expect_connected(tab.page)
+    finally:
+        server.stop()
+
+
+def test_close_caused_by_our_own_navigation_reloads_nothing(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    tab = open_tab(context, server.url)
+
+    tab.page.click("#go")
+
+    expect(tab.page.locator("#title")).to_have_text("other")
+    expect_connected(tab.page)
+    assert tab.loads == [server.url + "/", server.url + "/other.html"]
+    assert not any("reloading" in line for line in tab.hot_reload_lines)
+
+
+def test_cancelled_navigation_keeps_the_tab_listening(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    """A download link fires ``beforeunload`` but the page stays: it must still reload."""
+    app = app_dir / "app.py"
+    app.write_text(app.read_text() + DOWNLOAD_ROUTE)
+    page(app_dir, INDEX.format("first") + '<a id="get" href="/download">data</a>')
+    server = Server(app_dir)
+    try:
+        tab = open_tab(context, server.url)
+        with tab.page.expect_download():
+            tab.page.click("#get")
+
+        page(app_dir, INDEX.format("second"))
+
+        expect(tab.page.locator("#title")).to_have_text("second")
+        assert len(tab.loads) == 2
+    finally:
+        server.stop()
+
+
+def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    tab = open_tab(context, server.url)
+    tab.page.evaluate("window.marker = 'kept'")
+    tab.page.click("#go")
+    expect(tab.page.locator("#title")).to_have_text("other")
+
+    tab.page.go_back(wait_until="commit")  # a restore from the cache fires no load event
+
+    expect_connected(tab.page)
+    assert tab.page.evaluate("window.marker") == "kept"  # the very same page, restored
+    assert tab.states() == ["connecting", "connected", "connecting", "connected"]
+    # A change made while the page sits in the cache reloads it when it comes back.
+    tab.page.click("#go")
+    expect(tab.page.locator("#title")).to_have_text("other")
+    with tab.page.expect_navigation():  # the open page reloads
+        page(app_dir, INDEX.format("second"))
+    tab.page.go_back(wait_until="commit")
+    expect(tab.page.locator("#title")).to_have_text("second")
+    expect_connected(tab.page)
+    assert tab.page.evaluate("window.marker") is None
+    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
