@@ -60,6 +60,10 @@ class Injector:
         html = headers.get("content-type", "").lower().startswith("text/html")
         encoded = headers.get("content-encoding", "identity").lower() != "identity"
         has_body = message["status"] >= 200 and message["status"] not in (204, 304)
+        if ("etag" in headers or "last-modified" in headers) and "cache-control" not in headers:
+            # A file response (StaticFiles): make the browser ask again each time, so a reload
+            # never shows a stylesheet or script from its cache.
+            headers["cache-control"] = "no-cache"
         if html and encoded:
             logger.warning(
                 "a compressed HTML response cannot get the hot reload script: add HotReload "

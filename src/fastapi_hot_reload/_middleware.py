@@ -27,7 +27,7 @@ from ._errors import error_page, syntax_errors
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
-from ._watcher import watch_folders
+from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -180,10 +180,20 @@ class HotReload:
                 "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
             )
             return
+        by_action: dict[str, set[Path]] = {}
+        for path in paths:
+            by_action.setdefault(action(path, self._template_folders), set()).add(path)
+        if "reload" in by_action:  # a reload covers every in-place update
+            self._send("reload", paths)
+        else:
+            for kind, changed in sorted(by_action.items()):
+                self._send(kind, changed)
+
+    def _send(self, kind: str, paths: set[Path]) -> None:
         self._rev += 1
         names = sorted({self._relative(path) for path in paths})
-        tabs = self._hub.broadcast({"type": "reload", "rev": self._rev, "paths": names})
-        logger.info("reload (rev %d, %d tabs): %s", self._rev, tabs, ", ".join(names))
+        tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
+        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
 
     def _relative(self, path: Path) -> str:
         """``path`` relative to the watched folder it is in, as the browser client sees it."""

@@ -19,6 +19,20 @@ DEBOUNCE_MS = 300
 RECHECK_MS = 1000
 
 
+#: Files a page can take in place, without a reload: the client swaps stylesheets and images.
+IN_PLACE = {
+    ".css": "css",
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico"), "image"),
+}
+
+
+def action(path: Path, template_folders: Sequence[Path]) -> str:
+    """What a change to ``path`` asks of the page: ``reload``, or an in-place ``css``/``image``."""
+    if any(path.is_relative_to(folder) for folder in template_folders):
+        return "reload"
+    return IN_PLACE.get(path.suffix.lower(), "reload")
+
+
 class EditorNoiseFilter(DefaultFilter):
     """watchfiles' default filter, plus the scratch files editors and tools write beside a save."""
 
