@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -96,6 +97,7 @@ async def _watch_until_folders_change(
         rust_timeout=RECHECK_MS,
         yield_on_timeout=True,
         force_polling=force_polling,
+        ignore_permission_denied=True,  # else one unreadable subfolder stops the whole watch
     ):
         if changes:
             on_change({Path(path) for _, path in changes})
@@ -113,8 +115,19 @@ def _report(
     for folder in folders:
         if folder not in present and (watched is None or folder in watched):
             logger.warning("not watching %s: no such folder (watched again once it exists)", folder)
+        elif folder in present and (watched is None or folder not in watched):
+            _warn_if_unreadable(folder)
     back = {folder for folder in present if watched is not None and folder not in watched}
     for folder in sorted(back):
         logger.info("watching %s again", folder)
     if back:
         on_change(back)
+
+
+def _warn_if_unreadable(folder: Path) -> None:
+    """watchfiles skips what it may not read; say so once instead of watching it silently."""
+    try:
+        with os.scandir(folder):
+            pass
+    except PermissionError:
+        logger.warning("not watching %s: no permission to read it", folder)
