@@ -1,0 +1,1 @@
+"""Benchmarks: fastapi-hot-reload, arel and the tutorial recipe; `python -m benchmarks`."""

@@ -1,0 +1,48 @@
+"""The issue's targets, checked against one run's figures (reported, never asserted)."""
+
+from __future__ import annotations
+
+from ._stats import Figure
+
+Cells = dict[str, dict[str, Figure]]
+
+
+def _p50(cells: Cells, cell: str, key: str = "ours") -> float | None:
+    figure = cells.get(cell, {}).get(key)
+    return figure.pct(50) if figure and figure.samples_ms else None
+
+
+def _verdict(name: str, got: float | None, limit: float, unit: str = "ms") -> str:
+    if got is None:
+        return f"{name}: not measured"
+    if got <= limit:
+        return f"{name}: {got:.1f} {unit} <= {limit:g} {unit}: met"
+    return f"{name}: {got:.1f} {unit} > {limit:g} {unit}: MISSED by {got - limit:.1f} {unit}"
+
+
+def check(cells: Cells, most: int) -> list[str]:
+    """One line per target: the figure, the limit, met or missed by how much."""
+    one = cells.get("msg.in-place.1.first", {}).get("ours")
+    p99 = one.pct(99) if one and one.samples_ms else None
+    ours, theirs = _p50(cells, "msg.in-place.1.first"), _p50(cells, "msg.in-place.1.first", "arel")
+    ratio = theirs / ours if ours and theirs else None
+    page, alone = _p50(cells, "py.page.1"), _p50(cells, "py.baseline")
+    rps = cells.get("rps.overhead", {}).get("ours")
+    lines = [
+        _verdict("save→message 1 client p50", ours, 10),
+        _verdict("save→message 1 client atomic p50", _p50(cells, "msg.atomic.1.first"), 10),
+        _verdict("save→message 1 client p99", p99, 25),
+        f"arel p50 / ours p50, 1 client: {ratio:.1f}x (target >= 5x): "
+        + ("met" if ratio >= 5 else "MISSED")
+        if ratio
+        else "arel p50 / ours p50: not measured (arel absent?)",
+        _verdict(
+            f"save→message last of {most} clients p50", _p50(cells, f"msg.in-place.{most}.last"), 50
+        ),
+        _verdict("save→pixels 1 tab p50", _p50(cells, "px.1.first"), 80),
+        _verdict(".py save→new page minus uvicorn alone, p50", page - alone, 150)
+        if page is not None and alone is not None
+        else ".py save→new page: not measured",
+        _verdict("middleware cost in req/s", rps.value if rps else None, 5, "%"),
+    ]
+    return lines

@@ -1,0 +1,76 @@
+"""The benchmark harness still runs: ``python -m benchmarks --quick``, end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+COUNTS = (1, 10, 100)  # the --quick plan's client counts
+LATENCIES = [
+    *(f"msg.{style}.1.first" for style in ("in-place", "atomic")),
+    *(
+        f"msg.{style}.{n}.{end}"
+        for style in ("in-place", "atomic")
+        for n in (10, 100)
+        for end in ("first", "last")
+    ),
+    "py.baseline",
+    "py.answer.0",
+]
+BROWSER = ["px.1.first", "px.5.last", "py.page.1", "py.page.5", "py.answer.5"]
+VALUES = {
+    "rps.on": "req/s",
+    "rps.off": "req/s",
+    "rps.overhead": "%",
+    "idle.cpu": "%",
+    "mem.per1000": "MB",
+}
+HAVE_BROWSER = Path("/usr/bin/chromium").exists() and importlib.util.find_spec("playwright")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    contestants = "ours,arel" if importlib.util.find_spec("arel") else "ours"
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--only", contestants]
+    command += ["--out", str(out)] + ([] if HAVE_BROWSER else ["--no-browser"])
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.timeout(120)
+def test_every_latency_cell_has_sane_percentiles(run: tuple[str, dict[str, Any]]) -> None:
+    _, results = run
+    for cell in LATENCIES + (BROWSER if HAVE_BROWSER else []):
+        ours = results["cells"][cell]["ours"]
+        assert ours["na"] is None, cell
+        assert 0 < ours["p50"] <= ours["p90"] <= ours["p99"] <= ours["max"] < 30_000, cell
+        assert ours["n"] >= 3, cell
+
+
+def test_cost_cells_have_values_in_their_units(run: tuple[str, dict[str, Any]]) -> None:
+    _, results = run
+    for cell, unit in VALUES.items():
+        ours = results["cells"][cell]["ours"]
+        assert ours["unit"] == unit, cell
+        if ours["na"] is None:  # only psutil's absence makes the CPU and memory cells n/a
+            assert ours["value"] is not None, cell
+    assert results["cells"]["rps.on"]["ours"]["value"] > 0
+
+
+def test_the_table_shows_each_row_and_the_targets(run: tuple[str, dict[str, Any]]) -> None:
+    stdout, results = run
+    for label in ("save→message in-place, 1 client", "save→pixels, 1 tab", "req/s lost to it"):
+        assert label in stdout
+    assert "fastapi-hot-reload" in stdout.splitlines()[0]
+    assert "targets (fastapi-hot-reload):" in stdout
+    assert results["machine"]["cores"] >= 1
+    assert results["command"].startswith("python -m benchmarks --quick")
