@@ -2,6 +2,7 @@
 
 Every wait is on the page's readiness signal (``html[data-hot-reload]``) or on DOM state, through
 Playwright's auto-waiting ``expect``; the one ``sleep`` is the downtime a scenario calls for.
+The app folder is written before its server starts, so no stray change reaches an open tab.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def browser() -> Iterator[Browser]:
             executable_path=executable,
             headless=True,
             args=CHROMIUM_ARGS,
+            # Playwright turns the back/forward cache off; real browsers have it on.
             ignore_default_args=["--disable-back-forward-cache"],
         )
         yield launched
