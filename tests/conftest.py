@@ -10,7 +10,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -22,12 +22,14 @@ APP = """
 import os
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from fastapi_hot_reload import HotReload
 
 templates = Jinja2Templates(directory="templates")
 app = FastAPI()
 app.add_middleware(HotReload, templates=templates, watch=["static"])
+app.mount("/static", StaticFiles(directory="static"), name="static")
 
 
 @app.get("/", response_class=HTMLResponse)
@@ -73,10 +75,17 @@ def page(folder: Path, body: str) -> Path:
 class Server:
     """A uvicorn process serving ``app:app`` from a folder, on a free port of 127.0.0.1."""
 
-    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
+    ) -> None:
+        """``prefix`` runs the server through a wrapper command (``setpriv ...``)."""
         command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
-            [*command, "--port", "0", *args],
+            [*prefix, *command, "--port", "0", *args],
             cwd=folder,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,

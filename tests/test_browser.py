@@ -247,7 +247,11 @@ def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
         server.stop()
 
 
-def test_app_mounted_under_a_prefix_connects(app_dir: Path, context: BrowserContext) -> None:
+def test_app_mounted_under_a_prefix_connects_and_says_it_watches_nothing(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    """Starlette gives a mounted app no lifespan: the page works, and the log says why no
+    change will ever arrive."""
     (app_dir / "app.py").rename(app_dir / "webapp.py")
     (app_dir / "app.py").write_text(MOUNTED)
     server = Server(app_dir)
@@ -257,6 +261,7 @@ def test_app_mounted_under_a_prefix_connects(app_dir: Path, context: BrowserCont
             tab.page.goto(server.url + "/prefix/")
         assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
         expect_connected(tab.page)
+        server.wait_for_log(r"WARNING.*request before the app's lifespan started")
     finally:
         server.stop()
 
@@ -318,3 +323,146 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") is None
     assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+
+
+ASSETS = """{% extends "base.html" %}{% block content %}
+<h1 id="title">assets</h1><p class="imported" id="imported">imported</p>
+<input id="name"><img id="logo" src="/static/logo.svg" alt="logo" width="10" height="10">
+<div style="height: 4000px"></div>
+{% endblock %}"""
+STYLE = '@import url("imported.css");\nh1 {{ color: {}; }}\n'
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{0}" height="{0}"></svg>'
+
+
+@pytest.fixture
+def assets_tab(app_dir: Path, context: BrowserContext) -> Iterator[Watched]:
+    """A page with a linked sheet that @imports another, an image, a typed input, scrolled."""
+    static = app_dir / "static"
+    (app_dir / "templates" / "assets.html").write_text(ASSETS)
+    (static / "style.css").write_text(STYLE.format("rgb(0, 0, 255)"))
+    (static / "imported.css").write_text("p.imported { color: rgb(0, 128, 0); }\n")
+    (static / "unused.css").write_text("body { color: black; }\n")
+    (static / "logo.svg").write_text(SVG.format(10))
+    server = Server(app_dir)
+    try:
+        tab = open_tab(context, server.url + "/assets.html")
+        expect(tab.page.locator("#title")).to_have_css("color", "rgb(0, 0, 255)")
+        tab.page.fill("#name", "typed by hand")
+        tab.page.evaluate("window.marker = 'kept'; window.scrollTo(0, 1000)")
+        yield tab
+    finally:
+        server.stop()
+
+
+def assert_page_kept(tab: Watched) -> None:
+    """No navigation: the window, the scroll position and the typed input are all still there."""
+    assert tab.page.evaluate("window.marker") == "kept"
+    assert tab.page.evaluate("window.scrollY") == 1000
+    expect(tab.page.locator("#name")).to_have_value("typed by hand")
+    assert len(tab.loads) == 1
+
+
+def test_stylesheet_save_applies_in_place(app_dir: Path, assets_tab: Watched) -> None:
+    (app_dir / "static" / "style.css").write_text(STYLE.format("rgb(255, 0, 0)"))
+
+    expect(assets_tab.page.locator("#title")).to_have_css("color", "rgb(255, 0, 0)")
+    expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
+    assert_page_kept(assets_tab)
+    assert "[hot-reload] css style.css updated in place" in assets_tab.hot_reload_lines
+
+
+def test_imported_stylesheet_save_applies_in_place(app_dir: Path, assets_tab: Watched) -> None:
+    expect(assets_tab.page.locator("#imported")).to_have_css("color", "rgb(0, 128, 0)")
+
+    (app_dir / "static" / "imported.css").write_text("p.imported { color: rgb(255, 0, 0); }\n")
+
+    expect(assets_tab.page.locator("#imported")).to_have_css("color", "rgb(255, 0, 0)")
+    expect(assets_tab.page.locator("#title")).to_have_css("color", "rgb(0, 0, 255)")
+    assert_page_kept(assets_tab)
+
+
+def test_image_save_refetches_it_in_place(app_dir: Path, assets_tab: Watched) -> None:
+    (app_dir / "static" / "logo.svg").write_text(SVG.format(30))
+
+    assets_tab.page.wait_for_function("document.getElementById('logo').naturalWidth === 30")
+    assert_page_kept(assets_tab)
+
+
+def test_script_save_reloads_the_page(app_dir: Path, assets_tab: Watched) -> None:
+    with assets_tab.page.expect_navigation():
+        (app_dir / "static" / "app.js").write_text("console.log('new code');\n")
+
+    expect_connected(assets_tab.page)
+    assert assets_tab.page.evaluate("window.marker") is None
+    assert len(assets_tab.loads) == 2
+
+
+def test_stylesheet_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: Watched) -> None:
+    with assets_tab.page.expect_console_message(lambda m: "not on this page" in m.text):
+        (app_dir / "static" / "unused.css").write_text("body { color: red; }\n")
+
+    expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
+    assert_page_kept(assets_tab)
+
+
+BROKEN = (
+    '{% extends "base.html" %}{% block content %}\n'
+    "<script>alert('from the source')</script>\n"
+    "{% if x %}\n"
+    "<h1>never closed</h1>{% endblock %}\n"
+)
+
+
+def test_syntax_error_shows_an_overlay_and_the_fix_clears_it(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    tab = open_tab(context, server.url)
+    tab.page.evaluate("window.marker = 'kept'")
+    dialogs: list[str] = []
+    tab.page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    index = app_dir / "templates" / "index.html"
+
+    index.write_text(BROKEN)
+
+    overlay = tab.page.locator("hot-reload-error [role=alert]")
+    expect(overlay).to_be_visible()
+    expect(overlay.locator("h2")).to_contain_text("TemplateSyntaxError")
+    expect(overlay.locator(".where")).to_have_text(f"{index.resolve()}:4")
+    expect(overlay.locator(".source")).to_contain_text("<script>alert('from the source')</script>")
+    expect(overlay.locator(".hit")).to_contain_text("4  <h1>never closed</h1>")
+    assert tab.page.evaluate("window.marker") == "kept"  # the page underneath did not navigate
+    assert dialogs == []  # markup in the error is text, never run
+
+    overlay.locator("button[aria-label=Dismiss]").click()
+    expect(overlay).to_have_count(0)
+    index.write_text(BROKEN)  # still broken: the overlay comes back
+    expect(overlay).to_be_visible()
+
+    page(app_dir, INDEX.format("fixed"))
+
+    expect(tab.page.locator("#title")).to_have_text("fixed")
+    expect(overlay).to_have_count(0)
+    assert len(tab.loads) == 2
+
+
+def test_render_error_page_recovers_by_itself_once_fixed(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    broken = app_dir / "templates" / "broken.html"
+    broken.write_text("<body><p>{{ missing.attribute }}</p></body>\n")
+    server = Server(app_dir)
+    try:
+        tab = Watched(context.new_page())
+        response = tab.page.goto(server.url + "/broken.html")
+        assert response is not None
+        assert response.status == 500
+        expect(tab.page.locator("h1")).to_contain_text("UndefinedError: 'missing' is undefined")
+        expect(tab.page.locator(".where")).to_have_text(f"{broken.resolve()}:1")
+        expect_connected(tab.page)
+
+        broken.write_text('<body><p id="ok">all good</p></body>\n')
+
+        expect(tab.page.locator("#ok")).to_have_text("all good")
+        assert len(tab.loads) == 2
+    finally:
+        server.stop()

@@ -83,6 +83,8 @@ class HotReload:
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
         self._broken: dict[Path, dict[str, Any]] = {}
+        self._watching = False
+        self._told_not_watching = False
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
         self._template_folders = [f.resolve() for env in self._envs for f in _folders(env)]
@@ -107,6 +109,14 @@ class HotReload:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
+        if not self._watching and not self._told_not_watching:
+            self._told_not_watching = True
+            _log_where_uvicorn_logs()
+            logger.warning(
+                "hot reload got a request before the app's lifespan started, so nothing is "
+                "watched: wrap the outermost app (a mounted app gets no lifespan) and run the "
+                "server with its lifespan on"
+            )
         tag = self._tag(scope)
         scope[SCOPE_KEY] = tag
         injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD")
@@ -160,6 +170,7 @@ class HotReload:
     def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
+        self._watching = True
         folders = self.folders
         tasks.start_soon(
             lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
