@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -226,11 +227,13 @@ def test_change_saved_between_render_and_connect_still_reloads(
     assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
 
 
-def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
-    app_dir: Path, context: BrowserContext
-) -> None:
+@contextmanager
+def served_under_prefix(
+    app_dir: Path, context: BrowserContext, wrapper: str
+) -> Iterator[tuple[Server, Watched]]:
+    """The site behind ``wrapper`` (an app serving it under /prefix), and a tab connected to it."""
     (app_dir / "app.py").rename(app_dir / "webapp.py")
-    (app_dir / "app.py").write_text(BEHIND_PROXY)
+    (app_dir / "app.py").write_text(wrapper)
     server = Server(app_dir)
     try:
         tab = Watched(context.new_page())
@@ -238,13 +241,19 @@ def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
             tab.page.goto(server.url + "/prefix/")
         assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
         expect_connected(tab.page)
+        yield server, tab
+    finally:
+        server.stop()
 
+
+def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
+    app_dir: Path, context: BrowserContext
+) -> None:
+    with served_under_prefix(app_dir, context, BEHIND_PROXY) as (_, tab):
         page(app_dir, INDEX.format("second"))
 
         expect(tab.page.locator("#title")).to_have_text("second")
         assert len(tab.loads) == 2
-    finally:
-        server.stop()
 
 
 def test_app_mounted_under_a_prefix_connects_and_says_it_watches_nothing(
@@ -252,18 +261,8 @@ def test_app_mounted_under_a_prefix_connects_and_says_it_watches_nothing(
 ) -> None:
     """Starlette gives a mounted app no lifespan: the page works, and the log says why no
     change will ever arrive."""
-    (app_dir / "app.py").rename(app_dir / "webapp.py")
-    (app_dir / "app.py").write_text(MOUNTED)
-    server = Server(app_dir)
-    try:
-        tab = Watched(context.new_page())
-        with tab.page.expect_websocket() as socket:
-            tab.page.goto(server.url + "/prefix/")
-        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
-        expect_connected(tab.page)
+    with served_under_prefix(app_dir, context, MOUNTED) as (server, _):
         server.wait_for_log(r"WARNING.*request before the app's lifespan started")
-    finally:
-        server.stop()
 
 
 def test_close_caused_by_our_own_navigation_reloads_nothing(
