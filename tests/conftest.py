@@ -81,9 +81,11 @@ class Server:
         *args: str,
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
+        command: Sequence[str] = ("-m", "uvicorn", "app:app"),
     ) -> None:
-        """``prefix`` runs the server through a wrapper command (``setpriv ...``)."""
-        command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
+        """``prefix`` runs the server through a wrapper command (``setpriv ...``); ``command``
+        is what Python runs, before ``--host 127.0.0.1 --port 0 *args``."""
+        command = [sys.executable, *command, "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
             [*prefix, *command, "--port", "0", *args],
             cwd=folder,

@@ -187,3 +187,36 @@ def test_shutdown_closes_open_tabs_with_1012_and_does_not_hang(server: Server) -
     with pytest.raises(Exception) as closed:
         tab.next()
     assert "1012" in str(closed.value)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("-m", "uvicorn", "app:app", "--reload"), ("-m", "fastapi", "dev", "app.py")],
+    ids=["uvicorn --reload", "fastapi dev"],
+)
+def test_python_save_restarts_the_server_and_tabs_see_a_new_boot(
+    app_dir: Path, command: tuple[str, ...]
+) -> None:
+    server = Server(app_dir, command=command)
+    try:
+        server.wait_for_log("Application startup complete")  # only then does the socket listen
+        tab = Tab(server.ws_url)
+        pid = server.pid()
+        page(app_dir, "<h1>template</h1>")
+        assert tab.next()["type"] == "reload"
+        assert server.pid() == pid  # a template save never restarts
+
+        app = app_dir / "app.py"
+        logged = len(server.lines)
+        app.write_text(app.read_text() + "\n# changed\n")
+
+        with pytest.raises(Exception, match="1012"):
+            tab.next()
+        server.wait_for_log("Application startup complete", start=logged)
+        again = Tab(server.ws_url)
+        assert again.hello["boot"] != tab.hello["boot"]
+        assert again.hello["rev"] == 0
+        assert server.pid() != pid
+        again.close()
+    finally:
+        server.stop()
