@@ -259,8 +259,8 @@ def test_frozen_browser_is_cleaned_up_by_the_ping_timeout(pinging: Server) -> No
     probed = pinging
     base_tasks, base_fds = tasks(probed), fds(probed)
     client = (
-        "import sys, time; from websockets.sync.client import connect; "
-        f"ws = connect({probed.ws_url!r}); print(ws.recv(), flush=True); time.sleep(60)"
+        "import time\nfrom websockets.sync.client import connect\n"
+        f"with connect({probed.ws_url!r}) as ws: print(ws.recv(), flush=True); time.sleep(60)"
     )
     frozen = subprocess.Popen([sys.executable, "-c", client], stdout=subprocess.PIPE, text=True)
     try:
