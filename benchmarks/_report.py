@@ -100,6 +100,11 @@ def chart(path: Path, cells: Cells, contestants: list[Contestant], counts: list[
             if samples:
                 shares = [(i + 1) / len(samples) for i in range(len(samples))]
                 axis.step(samples, shares, where="post", label=contestant.title)
+        alone = cells.get("py.baseline", {}).get("ours", Figure()).samples_ms
+        if cell == "py.page.1" and alone:
+            median = sorted(alone)[len(alone) // 2]
+            axis.axvline(median, color="grey", linestyle="--", label="uvicorn alone, p50")
+        axis.set_ylim(0, 1.02)
         axis.set_xscale("log")
         axis.set_title(title)
         axis.set_xlabel("ms (log scale)")

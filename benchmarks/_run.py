@@ -41,8 +41,8 @@ class Plan:
     max_restart_clients: int = 1  # save→message for a contestant that restarts on each save
     idle_tabs: int = 100
     idle_seconds: float = 5.0
-    rps_seconds: float = 2.0
-    rps_rounds: int = 3
+    rps_seconds: float = 1.0
+    rps_turns: int = 8
 
 
 FULL = Plan()
@@ -55,7 +55,7 @@ QUICK = Plan(
     idle_tabs=20,
     idle_seconds=0.5,
     rps_seconds=0.3,
-    rps_rounds=1,
+    rps_turns=2,
 )
 
 
@@ -141,7 +141,7 @@ BROWSER_CELLS = ("px.1.first", "px.5.last", "py.page.1", "py.page.5", "py.answer
 async def _cost_cells(
     plan: Plan, contestant: Contestant, on: Server, off: Server
 ) -> dict[str, Figure]:
-    cells = await throughput(on, off, plan.rps_seconds, plan.rps_rounds)
+    cells = await throughput(on, off, plan.rps_seconds, plan.rps_turns)
     cells["idle.cpu"] = await idle_cpu(on, contestant, plan.idle_tabs, plan.idle_seconds)
     cells["mem.per1000"] = await memory_per_1000(on, contestant, plan.counts[-1])
     return cells

@@ -38,10 +38,10 @@ HAVE_BROWSER = Path("/usr/bin/chromium").exists() and importlib.util.find_spec("
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("bench")
-    contestants = "ours,arel" if importlib.util.find_spec("arel") else "ours"
-    command = [sys.executable, "-m", "benchmarks", "--quick", "--only", contestants]
+    # Ours only: with arel the quick run takes ~75 s on 2 busy cores; the full run covers arel.
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--only", "ours"]
     command += ["--out", str(out)] + ([] if HAVE_BROWSER else ["--no-browser"])
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=110)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=100)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout, json.loads((out / "results.json").read_text())
 
@@ -53,7 +53,7 @@ def test_every_latency_cell_has_sane_percentiles(run: tuple[str, dict[str, Any]]
         ours = results["cells"][cell]["ours"]
         assert ours["na"] is None, cell
         assert 0 < ours["p50"] <= ours["p90"] <= ours["p99"] <= ours["max"] < 30_000, cell
-        assert ours["n"] >= 3, cell
+        assert ours["n"] >= 2, cell  # --quick: 2 restarts, 3 pixel saves, 5 message saves
 
 
 def test_cost_cells_have_values_in_their_units(run: tuple[str, dict[str, Any]]) -> None:
