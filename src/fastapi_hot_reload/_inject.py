@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Send
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -12,12 +11,31 @@ logger = logging.getLogger("fastapi_hot_reload")
 #: Present in every tag we write; a page that already carries it is not injected again.
 MARKER = b"data-hot-reload"
 _BODY_END = b"</body"
+_HEADERS = (b"content-type", b"content-encoding", b"content-length", b"etag", b"last-modified")
+_WANTED = frozenset((*_HEADERS, b"cache-control"))
+
+
+def last_body_end(html: bytes) -> int:
+    """Where the last ``</body`` (any case) starts, or -1; it is nearly always in the tail."""
+    tail = max(0, len(html) - 1024)
+    at = html[tail:].lower().rfind(_BODY_END)
+    return tail + at if at >= 0 else html.lower().rfind(_BODY_END)
 
 
 def insert_tag(html: bytes, tag: bytes) -> bytes:
     """``tag`` just before the last ``</body>`` (any case), or at the end when there is none."""
-    at = html.lower().rfind(_BODY_END)
+    at = last_body_end(html)
     return html + tag if at < 0 else html[:at] + tag + html[at:]
+
+
+def _headers(message: Message) -> dict[bytes, bytes]:
+    """The few response headers that matter here, by lower-case name, read in one pass."""
+    return {key: value for name, value in message["headers"] if (key := name.lower()) in _WANTED}
+
+
+def _set_header(message: Message, name: bytes, value: bytes) -> None:
+    kept = [(key, old) for key, old in message["headers"] if key.lower() != name]
+    message["headers"] = [*kept, (name, value)]
 
 
 class Injector:
@@ -39,6 +57,7 @@ class Injector:
         self._tail = b""
         self._seen_marker = False
         self._inject = self._whole = self._defer = self._active = self._complete = False
+        self._length = 0
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -56,14 +75,14 @@ class Injector:
             await self._flush(more_body=False)
 
     async def _on_start(self, message: Message) -> None:
-        headers = MutableHeaders(raw=message["headers"])
-        html = headers.get("content-type", "").lower().startswith("text/html")
-        encoded = headers.get("content-encoding", "identity").lower() != "identity"
+        headers = _headers(message)
+        html = headers.get(b"content-type", b"").lower().startswith(b"text/html")
+        encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
         has_body = message["status"] >= 200 and message["status"] not in (204, 304)
-        if ("etag" in headers or "last-modified" in headers) and "cache-control" not in headers:
+        if (b"etag" in headers or b"last-modified" in headers) and b"cache-control" not in headers:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
-            headers["cache-control"] = "no-cache"
+            _set_header(message, b"cache-control", b"no-cache")
         if html and encoded:
             logger.warning(
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
@@ -71,7 +90,8 @@ class Injector:
             )
         self._inject = html and has_body and not encoded
         self._defer = message["status"] >= 500
-        self._whole = self._defer or (self._inject and "content-length" in headers)
+        self._whole = self._defer or (self._inject and b"content-length" in headers)
+        self._length = int(headers.get(b"content-length", 0))
         self._active = self._inject or self._defer
         self._start = message
         if not self._whole:
@@ -96,19 +116,19 @@ class Injector:
             await self._flush(more_body=False)
 
     def _add_tag(self) -> None:
-        headers = MutableHeaders(raw=self._start["headers"]) if self._start else None
-        if self._head and not self._held and headers is not None:
+        if self._head and not self._held:
             # A header-only HEAD response: the length must still match the GET's.
-            headers["content-length"] = str(int(headers["content-length"]) + len(self._tag))
-            return
-        if not self._seen_marker:
-            self._held = insert_tag(self._held, self._tag)
-        if headers is not None:  # held whole: now the length is known
-            headers["content-length"] = str(len(self._held))
+            length = self._length + len(self._tag)
+        else:
+            if not self._seen_marker:
+                self._held = insert_tag(self._held, self._tag)
+            length = len(self._held)
+        if self._start is not None:  # held whole: now the length is known
+            _set_header(self._start, b"content-length", str(length).encode())
 
     async def _pass_on_safe_part(self) -> None:
         """Send what comes before the last ``</body`` (or before a tail that may start one)."""
-        at = self._held.lower().rfind(_BODY_END)
+        at = last_body_end(self._held)
         keep = at if at >= 0 else max(0, len(self._held) - len(_BODY_END) + 1)
         if keep:
             body, self._held = self._held[:keep], self._held[keep:]

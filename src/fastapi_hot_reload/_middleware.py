@@ -92,20 +92,26 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
+        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled:
+        kind = scope["type"]
+        if not self.enabled or kind not in ("http", "websocket", "lifespan"):
             await self.app(scope, receive, send)
-        elif scope["type"] == "lifespan":
+        elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
-        elif _route_path(scope) == f"{self._path}/ws" and scope["type"] == "websocket":
+        elif not _route_path(scope).startswith(self._path):
+            if kind == "http":
+                await self._http(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        elif kind == "websocket" and _route_path(scope) == f"{self._path}/ws":
             await self._websocket(scope, receive, send)
-        elif _route_path(scope) == f"{self._path}/client.js" and scope["type"] == "http":
+        elif kind == "http" and _route_path(scope) == f"{self._path}/client.js":
             await _client_response(scope)(scope, receive, send)
-        elif scope["type"] == "http":
-            await self._http(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        else:  # the app's own route under our prefix, or a page there
+            await (self._http if kind == "http" else self.app)(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -117,9 +123,9 @@ class HotReload:
                 "watched: wrap the outermost app (a mounted app gets no lifespan) and run the "
                 "server with its lifespan on"
             )
-        tag = self._tag(scope)
+        tag, tag_bytes = self._tag(scope)
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD")
+        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
@@ -134,12 +140,18 @@ class HotReload:
         """Every folder watched: the templates' first, then ``watch``, each once."""
         return list(dict.fromkeys(self._template_folders + self._watch_folders))
 
-    def _tag(self, scope: Scope) -> str:
-        src = html.escape(f"{scope.get('root_path', '')}{self._path}/client.js")
-        return (
-            f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
-            f'data-rev="{self._rev}"></script>'
-        )
+    def _tag(self, scope: Scope) -> tuple[str, bytes]:
+        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
+        root = scope.get("root_path", "")
+        key = (root, self._boot, self._rev)
+        if key != self._tag_key:
+            src = html.escape(f"{root}{self._path}/client.js")
+            text = (
+                f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
+                f'data-rev="{self._rev}"></script>'
+            )
+            self._tag_key, self._tag_made = key, (text, text.encode())
+        return self._tag_made
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's own lifespan; watch from its startup to its shutdown."""
