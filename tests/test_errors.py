@@ -168,3 +168,18 @@ def test_syntax_errors_skips_files_that_are_not_text(tmp_path: Path) -> None:
 def test_source_around_is_empty_without_a_readable_file(tmp_path: Path) -> None:
     assert source_around(None, 3) == []
     assert source_around(tmp_path / "nowhere.html", 3) == []
+
+
+def test_template_broken_before_the_request_shows_its_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<p>\n{% if x %}\n</p>\n")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+
+    def endpoint(request: Request) -> Response:
+        return HTMLResponse(env.get_template("page.html").render())
+
+    app = HotReload(Starlette(routes=[Route("/", endpoint)]), templates=env)
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+
+    assert response.status_code == 500
+    assert "TemplateSyntaxError" in response.text
+    assert f"{(tmp_path / 'page.html').resolve()}:2" in response.text  # the block left open

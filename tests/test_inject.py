@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 from starlette.types import Message
 
@@ -213,3 +214,62 @@ async def test_event_stream_is_passed_on_as_it_comes() -> None:
         "body": b"data: </body>\n\n",
         "more_body": True,
     }
+
+
+def test_server_error_returned_without_raising_is_sent_as_it_is() -> None:
+    busy = serve(lambda request: Response("busy", status_code=503)).get("/")
+    page = serve(lambda request: HTMLResponse("<body>oops</body>", status_code=500)).get("/")
+
+    assert (busy.status_code, busy.text) == (503, "busy")
+    assert page.status_code == 500
+    assert page.text == f"<body>oops{TAG}</body>"
+
+
+async def test_html_with_a_length_sent_in_chunks_is_held_whole_then_fixed() -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    injector = Injector(send, b"<tag>", head=False)
+    headers = [(b"content-type", b"text/html"), (b"content-length", b"18")]
+    await injector({"type": "http.response.start", "status": 200, "headers": headers})
+    await injector({"type": "http.response.body", "body": b"<p>one", "more_body": True})
+    assert sent == []  # nothing yet: the length is not known until the end
+    await injector({"type": "http.response.body", "body": b"</p></body>", "more_body": False})
+
+    assert sent[0]["headers"] == [(b"content-type", b"text/html"), (b"content-length", b"22")]
+    assert sent[1] == {
+        "type": "http.response.body",
+        "body": b"<p>one</p><tag></body>",
+        "more_body": False,
+    }
+
+
+def test_head_of_a_file_page_gets_the_length_of_the_injected_get(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<body>static page</body>")
+    app = HotReload(Starlette(routes=[Mount("/", StaticFiles(directory=tmp_path))]))
+    client = TestClient(app)
+
+    head = client.head("/page.html")
+
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(client.get("/page.html").content))
+
+
+async def test_tiny_streamed_chunks_are_held_until_they_cannot_start_closing_body() -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    injector = Injector(send, b"<tag>", head=False)
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/html")],
+    }
+    await injector(start)
+    await injector({"type": "http.response.body", "body": b"<p>", "more_body": True})
+
+    assert sent == [start]

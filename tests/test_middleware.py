@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import jinja2
 import pytest
 from fastapi import FastAPI, Request, WebSocket
@@ -15,9 +17,12 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._middleware import _log_where_uvicorn_logs
 
 
 def page_app(**options: object) -> HotReload:
@@ -195,3 +200,69 @@ def test_non_http_scopes_pass_through() -> None:
     with TestClient(HotReload(app)) as client, client.websocket_connect("/echo") as socket:
         socket.send_text("ping")
         assert socket.receive_text() == "ping"
+
+
+def test_other_paths_under_the_prefix_are_the_apps_own() -> None:
+    with TestClient(page_app()) as client:
+        assert client.get("/__hot_reload__/other").status_code == 404
+        with (
+            pytest.raises(WebSocketDisconnect),
+            client.websocket_connect("/__hot_reload__/other"),
+        ):
+            pass  # pragma: no cover - the app has no such route
+
+
+async def test_a_tab_too_slow_for_its_queue_is_closed_with_1013() -> None:
+    """A tab that stops reading: its queue overflows, the hub drops it, its socket closes."""
+    app = page_app()
+    app._hub = Hub(buffer=1)
+    sent: list[Message] = []
+    reading_again, closed = anyio.Event(), anyio.Event()
+    connect: list[Message] = [{"type": "websocket.connect"}]
+
+    async def receive() -> Message:
+        if connect:
+            return connect.pop()
+        await closed.wait()
+        return {"type": "websocket.disconnect", "code": 1013}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if "reload" in message.get("text", ""):
+            await reading_again.wait()  # the tab does not read
+        if message["type"] == "websocket.close":
+            closed.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(app._websocket, {"type": "websocket", "headers": []}, receive, send)
+        with anyio.fail_after(10):
+            while len(sent) < 2:  # noqa: ASYNC110 - accept and hello, sent by the handler
+                await anyio.sleep(0.01)
+            # rev 0 goes to the waiting forwarder, rev 1 fills the queue, rev 2 overflows it.
+            assert [app._hub.broadcast({"type": "reload", "rev": n}) for n in range(3)] == [1, 1, 0]
+            reading_again.set()
+
+    assert [json.loads(m["text"])["rev"] for m in sent if m["type"] == "websocket.send"] == [
+        0,
+        0,
+        1,
+    ]
+    assert sent[-1] == {"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"}
+
+
+def test_our_log_lines_go_where_uvicorns_go_unless_logging_is_set_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ours, root, uvicorn = (logging.getLogger(n) for n in ("fastapi_hot_reload", "", "uvicorn"))
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(ours, "handlers", [])
+    monkeypatch.setattr(uvicorn, "handlers", [])
+    monkeypatch.setattr(ours, "level", logging.NOTSET)
+
+    _log_where_uvicorn_logs()  # uvicorn has no handlers either: nothing to follow
+    assert (ours.handlers, ours.level) == ([], logging.NOTSET)
+
+    handler = logging.StreamHandler()
+    monkeypatch.setattr(uvicorn, "handlers", [handler])
+    _log_where_uvicorn_logs()
+    assert (ours.handlers, ours.level) == ([handler], logging.INFO)

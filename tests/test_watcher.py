@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 from watchfiles import Change
 
+from fastapi_hot_reload import _watcher
 from fastapi_hot_reload._watcher import EditorNoiseFilter, watch_folders
 
 NOISE = [
@@ -67,3 +69,39 @@ async def test_folder_created_after_start_is_watched(
             await stop.wait()
 
     assert seen == [{folder}, {folder / "page.html"}]
+
+
+async def test_a_watch_that_fails_to_start_is_logged_and_tried_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder can vanish between the existence check and the watch: log it, try again."""
+    real_awatch = _watcher.awatch  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def flaky_awatch(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise FileNotFoundError("gone for a moment")
+        return real_awatch(*args, **kwargs)
+
+    monkeypatch.setattr(_watcher, "awatch", flaky_awatch)
+    monkeypatch.setattr(_watcher, "RECHECK_MS", 10)
+    seen: list[set[Path]] = []
+    stop = anyio.Event()
+
+    def on_change(paths: set[Path]) -> None:
+        seen.append(paths)
+        stop.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(watch_folders, [tmp_path], on_change, stop)
+        with anyio.fail_after(10):
+            while len(calls) < 2:  # noqa: ASYNC110 - polls what the fake saw
+                await anyio.sleep(0.01)
+            await anyio.sleep(0.1)  # the second watch is set up in the same step as the call
+            (tmp_path / "page.html").write_text("x")
+            await stop.wait()
+
+    assert "cannot watch" in caplog.text
+    assert "gone for a moment" in caplog.text
+    assert seen == [{tmp_path / "page.html"}]
