@@ -175,14 +175,19 @@ def test_hot_reload_outside_gzip_passes_the_compressed_page_and_says_why(
     assert "add HotReload before GZipMiddleware" in caplog.text
 
 
-async def test_streamed_responses_are_passed_on_before_they_end() -> None:
-    """A streamed page reaches the browser chunk by chunk; only its tail is held back."""
+def recording_injector() -> tuple[list[Message], Injector]:
+    """An injector for the tag ``<tag>`` whose server records every message it is sent."""
     sent: list[Message] = []
 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    injector = Injector(send, b"<tag>", head=False)
+    return sent, Injector(send, b"<tag>", head=False)
+
+
+async def test_streamed_responses_are_passed_on_before_they_end() -> None:
+    """A streamed page reaches the browser chunk by chunk; only its tail is held back."""
+    sent, injector = recording_injector()
     start = {
         "type": "http.response.start",
         "status": 200,
@@ -199,12 +204,7 @@ async def test_streamed_responses_are_passed_on_before_they_end() -> None:
 
 
 async def test_event_stream_is_passed_on_as_it_comes() -> None:
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    injector = Injector(send, b"<tag>", head=False)
+    sent, injector = recording_injector()
     headers = [(b"content-type", b"text/event-stream")]
     await injector({"type": "http.response.start", "status": 200, "headers": headers})
     await injector({"type": "http.response.body", "body": b"data: </body>\n\n", "more_body": True})
@@ -226,12 +226,7 @@ def test_server_error_returned_without_raising_is_sent_as_it_is() -> None:
 
 
 async def test_html_with_a_length_sent_in_chunks_is_held_whole_then_fixed() -> None:
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    injector = Injector(send, b"<tag>", head=False)
+    sent, injector = recording_injector()
     headers = [(b"content-type", b"text/html"), (b"content-length", b"18")]
     await injector({"type": "http.response.start", "status": 200, "headers": headers})
     await injector({"type": "http.response.body", "body": b"<p>one", "more_body": True})
@@ -258,12 +253,7 @@ def test_head_of_a_file_page_gets_the_length_of_the_injected_get(tmp_path: Path)
 
 
 async def test_tiny_streamed_chunks_are_held_until_they_cannot_start_closing_body() -> None:
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    injector = Injector(send, b"<tag>", head=False)
+    sent, injector = recording_injector()
     start = {
         "type": "http.response.start",
         "status": 200,
