@@ -79,6 +79,7 @@ class HotReload:
         if not path.startswith("/") or path.endswith("/"):
             raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
         self._path = path
+        self._js_path, self._ws_path = f"{path}/client.js", f"{path}/ws"
         self._force_polling = force_polling
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
@@ -87,7 +88,9 @@ class HotReload:
         self._told_not_watching = False
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
-        self._template_folders = [f.resolve() for env in self._envs for f in _folders(env)]
+        self._template_folders = [
+            folder.resolve() for env in self._envs for folder in loader_folders(env.loader)
+        ]
         self._watch_folders = [_existing_folder(folder) for folder in watch]
         self._boot = secrets.token_hex(6)
         self._rev = 0
@@ -101,17 +104,14 @@ class HotReload:
             await self.app(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
-        elif not _route_path(scope).startswith(self._path):
-            if kind == "http":
-                await self._http(scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
-        elif kind == "websocket" and _route_path(scope) == f"{self._path}/ws":
-            await self._websocket(scope, receive, send)
-        elif kind == "http" and _route_path(scope) == f"{self._path}/client.js":
+        elif kind == "http" and _route_path(scope) == self._js_path:
             await _client_response(scope)(scope, receive, send)
-        else:  # the app's own route under our prefix, or a page there
-            await (self._http if kind == "http" else self.app)(scope, receive, send)
+        elif kind == "http":
+            await self._http(scope, receive, send)
+        elif _route_path(scope) == self._ws_path:
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -145,7 +145,7 @@ class HotReload:
         root = scope.get("root_path", "")
         key = (root, self._boot, self._rev)
         if key != self._tag_key:
-            src = html.escape(f"{root}{self._path}/client.js")
+            src = html.escape(root + self._js_path)
             text = (
                 f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
                 f'data-rev="{self._rev}"></script>'
@@ -196,9 +196,9 @@ class HotReload:
     def _changed(self, paths: set[Path]) -> None:
         clear_caches(self._envs)
         self._broken = syntax_errors(self._envs, paths | self._broken.keys())
-        if self._broken:
-            error = self._broken[min(self._broken)]
-            self._hub.broadcast({"type": "error", "rev": self._rev, "error": error})
+        if (message := self._error_message()) is not None:
+            self._hub.broadcast(message)
+            error = message["error"]
             logger.warning(
                 "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
             )
@@ -211,6 +211,12 @@ class HotReload:
         else:
             for kind, changed in sorted(by_action.items()):
                 self._send(kind, changed)
+
+    def _error_message(self) -> dict[str, Any] | None:
+        """The ``error`` message for the first broken template, while any is broken."""
+        if not self._broken:
+            return None
+        return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
 
     def _send(self, kind: str, paths: set[Path]) -> None:
         self._rev += 1
@@ -253,10 +259,8 @@ class HotReload:
         with self._hub.subscribe() as queue:
             hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
             await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if self._broken:  # a tab that connects now sees the same error as the others
-                error = self._broken[min(self._broken)]
-                message = {"type": "error", "rev": self._rev, "error": error}
-                await send({"type": "websocket.send", "text": json.dumps(message)})
+            if (error := self._error_message()) is not None:  # as the other tabs see it
+                await send({"type": "websocket.send", "text": json.dumps(error)})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
@@ -290,10 +294,6 @@ def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root + "/") else path
-
-
-def _folders(env: jinja2.Environment) -> list[Path]:
-    return list(loader_folders(env.loader))
 
 
 def _existing_folder(folder: str | os.PathLike[str]) -> Path:
