@@ -38,7 +38,7 @@ def rss_mb(pid: int) -> float:
 async def idle_cpu(server: Server, contestant: Contestant, tabs: int, seconds: float) -> Figure:
     """CPU % of one core used by the worker (and the reloader) with ``tabs`` connected, idle."""
     if not have_psutil():
-        return Figure.missing(NO_PSUTIL)
+        return Figure.missing(NO_PSUTIL, unit="%")
     crowd = Crowd(contestant, server.ws_url(contestant.ws_path))
     await crowd.grow(tabs)
     await asyncio.sleep(1)
@@ -55,7 +55,7 @@ async def idle_cpu(server: Server, contestant: Contestant, tabs: int, seconds: f
 async def memory_per_1000(server: Server, contestant: Contestant, tabs: int) -> Figure:
     """Growth of the worker's resident memory per 1000 connected tabs."""
     if not have_psutil():
-        return Figure.missing(NO_PSUTIL)
+        return Figure.missing(NO_PSUTIL, unit="MB")
     crowd = Crowd(contestant, server.ws_url(contestant.ws_path))
     await crowd.grow(1)
     await asyncio.sleep(0.3)

@@ -30,8 +30,8 @@ class Figure:
         return cls(samples_ms=[round(s * 1000, 3) for s in seconds], note=note)
 
     @classmethod
-    def missing(cls, reason: str) -> Figure:
-        return cls(na=reason)
+    def missing(cls, reason: str, unit: str = "ms") -> Figure:
+        return cls(na=reason, unit=unit)
 
     def pct(self, q: float) -> float:
         return percentile(self.samples_ms, q)
