@@ -37,6 +37,9 @@ def rows(counts: list[int]) -> list[tuple[str, str]]:
         ("rps.on", "req/s, HTML page, with it"),
         ("rps.off", "req/s, HTML page, without it"),
         ("rps.overhead", "req/s lost to it"),
+        ("app.on", "app time per HTML request, with it"),
+        ("app.off", "app time per HTML request, without it"),
+        ("app.added", "app time added by it (in-process)"),
         ("mem.per1000", "RSS growth per 1000 tabs"),
     ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from ._browser import (
 )
 from ._contestants import Contestant
 from ._cost import idle_cpu, memory_per_1000, throughput
+from ._inprocess import app_cost
 from ._messages import message_cells
 from ._report import Cells, rows
 from ._saves import in_place, retitle, reversion
@@ -43,6 +46,7 @@ class Plan:
     idle_seconds: float = 5.0
     rps_seconds: float = 1.0
     rps_turns: int = 8
+    app_calls: int = 2000  # per round of the in-process cost, best of 7 rounds
 
 
 FULL = Plan()
@@ -56,6 +60,7 @@ QUICK = Plan(
     idle_seconds=0.5,
     rps_seconds=0.3,
     rps_turns=2,
+    app_calls=200,
 )
 
 
@@ -142,6 +147,7 @@ async def _cost_cells(
     plan: Plan, contestant: Contestant, on: Server, off: Server
 ) -> dict[str, Figure]:
     cells = await throughput(on, off, plan.rps_seconds, plan.rps_turns)
+    cells |= await asyncio.to_thread(app_cost, off.folder, dict(os.environ), plan.app_calls)
     cells["idle.cpu"] = await idle_cpu(on, contestant, plan.idle_tabs, plan.idle_seconds)
     cells["mem.per1000"] = await memory_per_1000(on, contestant, plan.counts[-1])
     return cells

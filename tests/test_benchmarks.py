@@ -31,6 +31,9 @@ VALUES = {
     "rps.overhead": "%",
     "idle.cpu": "%",
     "mem.per1000": "MB",
+    "app.on": "µs",
+    "app.off": "µs",
+    "app.added": "µs",
 }
 HAVE_BROWSER = Path("/usr/bin/chromium").exists() and importlib.util.find_spec("playwright")
 
@@ -68,7 +71,8 @@ def test_cost_cells_have_values_in_their_units(run: tuple[str, dict[str, Any]]) 
 
 def test_the_table_shows_each_row_and_the_targets(run: tuple[str, dict[str, Any]]) -> None:
     stdout, results = run
-    for label in ("save→message in-place, 1 client", "save→pixels, 1 tab", "req/s lost to it"):
+    labels = ("save→message in-place, 1 client", "save→pixels, 1 tab", "req/s lost to it")
+    for label in (*labels, "app time added by it (in-process)"):
         assert label in stdout
     assert "fastapi-hot-reload" in stdout.splitlines()[0]
     assert "targets (fastapi-hot-reload):" in stdout
