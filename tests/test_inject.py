@@ -263,3 +263,9 @@ async def test_tiny_streamed_chunks_are_held_until_they_cannot_start_closing_bod
     await injector({"type": "http.response.body", "body": b"<p>", "more_body": True})
 
     assert sent == [start]
+
+
+def test_upper_case_closing_body_after_a_lower_case_one_is_the_last() -> None:
+    response = serve(html("<body><pre></body></pre></BODY>")).get("/")
+
+    assert response.text == f"<body><pre></body></pre>{TAG}</BODY>"

@@ -16,16 +16,25 @@ _WANTED = frozenset((*_HEADERS, b"cache-control"))
 
 
 def last_body_end(html: bytes) -> int:
-    """Where the last ``</body`` (any case) starts, or -1; it is nearly always in the tail."""
-    tail = max(0, len(html) - 1024)
-    at = html[tail:].lower().rfind(_BODY_END)
-    return tail + at if at >= 0 else html.lower().rfind(_BODY_END)
+    """Where the last ``</body`` (any case) starts, or -1.
+
+    The page is only copied (to lower-case it) after the last lower-case ``</body``, which is
+    nearly always a few bytes from the end, or when there is no lower-case one at all.
+    """
+    at = html.rfind(_BODY_END)
+    if at < 0:
+        return html.lower().rfind(_BODY_END)
+    later = html[at + 1 :].lower().rfind(_BODY_END)
+    return at + 1 + later if later >= 0 else at
 
 
 def insert_tag(html: bytes, tag: bytes) -> bytes:
     """``tag`` just before the last ``</body>`` (any case), or at the end when there is none."""
     at = last_body_end(html)
-    return html + tag if at < 0 else html[:at] + tag + html[at:]
+    if at < 0:
+        return html + tag
+    page = memoryview(html)  # one copy of the page, not three
+    return b"".join((page[:at], tag, page[at:]))
 
 
 def _headers(message: Message) -> dict[bytes, bytes]:
