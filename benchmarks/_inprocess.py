@@ -13,8 +13,11 @@ from pathlib import Path
 
 from ._stats import Figure
 
-#: Run in the contestant's site folder: import ``app:app``, start its lifespan, then time
-#: ``GET /`` (best of 7 rounds of ``calls``), in microseconds.
+#: Rounds of calls the driver makes; it reports the best.
+ROUNDS = 7
+
+#: Run in the contestant's site folder with arguments ``calls rounds``: import ``app:app``,
+#: start its lifespan, then time ``GET /`` (best of the rounds), in microseconds.
 DRIVER = """
 import asyncio, json, sys, time
 sys.path.insert(0, ".")
@@ -34,7 +37,7 @@ async def send(message):
     pass
 
 
-async def main(calls):
+async def main(calls, rounds):
     inbox = asyncio.Queue()
     started = asyncio.Event()
     await inbox.put({"type": "lifespan.startup"})
@@ -47,7 +50,7 @@ async def main(calls):
                                    inbox.get, life_send))
     await started.wait()
     best = float("inf")
-    for _ in range(7):
+    for _ in range(rounds):
         began = time.perf_counter()
         for _ in range(calls):
             await app({**SCOPE, "state": {}}, receive, send)
@@ -57,13 +60,13 @@ async def main(calls):
     print(json.dumps(best * 1e6))
 
 
-asyncio.run(main(int(sys.argv[1])))
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 """
 
 
 def app_microseconds(site: Path, env: dict[str, str], calls: int) -> float:
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(calls)],
+        [sys.executable, "-c", DRIVER, str(calls), str(ROUNDS)],
         cwd=site,
         env=env,
         capture_output=True,
@@ -78,7 +81,7 @@ def app_cost(site: Path, env: dict[str, str], calls: int) -> dict[str, Figure]:
     """Microseconds per ``GET /`` with the contestant and without it, and the difference."""
     on = app_microseconds(site, {**env, "BENCH_HOT_RELOAD": "1"}, calls)
     off = app_microseconds(site, {**env, "BENCH_HOT_RELOAD": "0"}, calls)
-    note = f"in-process, best of 7 rounds of {calls} calls, lifespan running"
+    note = f"in-process, best of {ROUNDS} rounds of {calls} calls, lifespan running"
     return {
         "app.on": Figure(value=round(on, 1), unit="µs", note=note),
         "app.off": Figure(value=round(off, 1), unit="µs", note=note),
