@@ -175,6 +175,15 @@ def test_hot_reload_outside_gzip_passes_the_compressed_page_and_says_why(
     assert "add HotReload before GZipMiddleware" in caplog.text
 
 
+def html_start() -> Message:
+    """The start of a streamed HTML response: no ``Content-Length``."""
+    return {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/html")],
+    }
+
+
 def recording_injector() -> tuple[list[Message], Injector]:
     """An injector for the tag ``<tag>`` whose server records every message it is sent."""
     sent: list[Message] = []
@@ -188,11 +197,7 @@ def recording_injector() -> tuple[list[Message], Injector]:
 async def test_streamed_responses_are_passed_on_before_they_end() -> None:
     """A streamed page reaches the browser chunk by chunk; only its tail is held back."""
     sent, injector = recording_injector()
-    start = {
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"text/html")],
-    }
+    start = html_start()
     await injector(start)
     await injector(
         {"type": "http.response.body", "body": b"<body>" + b"x" * 100, "more_body": True}
@@ -254,11 +259,7 @@ def test_head_of_a_file_page_gets_the_length_of_the_injected_get(tmp_path: Path)
 
 async def test_tiny_streamed_chunks_are_held_until_they_cannot_start_closing_body() -> None:
     sent, injector = recording_injector()
-    start = {
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"text/html")],
-    }
+    start = html_start()
     await injector(start)
     await injector({"type": "http.response.body", "body": b"<p>", "more_body": True})
 
