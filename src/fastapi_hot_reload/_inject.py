@@ -39,12 +39,17 @@ def insert_tag(html: bytes, tag: bytes) -> bytes:
 
 def _headers(message: Message) -> dict[bytes, bytes]:
     """The few response headers that matter here, by lower-case name, read in one pass."""
-    return {key: value for name, value in message["headers"] if (key := name.lower()) in _WANTED}
+    found = {}
+    for name, value in message["headers"]:
+        if (key := name.lower()) in _WANTED:
+            found[key] = value
+    return found
 
 
 def _set_header(message: Message, name: bytes, value: bytes) -> None:
-    kept = [(key, old) for key, old in message["headers"] if key.lower() != name]
-    message["headers"] = [*kept, (name, value)]
+    headers = [(key, old) for key, old in message["headers"] if key.lower() != name]
+    headers.append((name, value))
+    message["headers"] = headers
 
 
 class Injector:
@@ -70,7 +75,9 @@ class Injector:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            await self._on_start(message)
+            self._on_start(message)
+            if not self._whole:
+                await self._flush()
         elif self._active and message["type"] == "http.response.body":
             await self._on_body(message)
         else:
@@ -83,7 +90,7 @@ class Injector:
             self._complete = False
             await self._flush(more_body=False)
 
-    async def _on_start(self, message: Message) -> None:
+    def _on_start(self, message: Message) -> None:
         headers = _headers(message)
         html = headers.get(b"content-type", b"").lower().startswith(b"text/html")
         encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
@@ -103,8 +110,6 @@ class Injector:
         self._length = int(headers.get(b"content-length", 0))
         self._active = self._inject or self._defer
         self._start = message
-        if not self._whole:
-            await self._flush()
 
     async def _on_body(self, message: Message) -> None:
         chunk = message.get("body", b"")
