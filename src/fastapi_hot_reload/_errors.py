@@ -21,10 +21,10 @@ def syntax_errors(envs: list[jinja2.Environment], paths: Iterable[Path]) -> dict
     """Compile each changed template as its environment would; describe those that fail."""
     errors: dict[Path, Any] = {}
     for env in envs:
-        for folder in loader_folders(env.loader):
+        for folder in (found.resolve() for found in loader_folders(env.loader)):
             for path in paths:
-                if path.is_relative_to(folder.resolve()) and path.is_file():
-                    name = path.relative_to(folder.resolve()).as_posix()
+                if path.is_relative_to(folder) and path.is_file():
+                    name = path.relative_to(folder).as_posix()
                     if (error := _compile_error(env, path, name)) is not None:
                         errors[path] = error
     return errors

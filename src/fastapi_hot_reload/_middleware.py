@@ -91,7 +91,9 @@ class HotReload:
         self._template_folders = [
             folder.resolve() for env in self._envs for folder in loader_folders(env.loader)
         ]
-        self._watch_folders = [_existing_folder(folder) for folder in watch]
+        watched = [_existing_folder(folder) for folder in watch]
+        #: Every folder watched: the templates' first, then ``watch``, each once.
+        self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
@@ -134,11 +136,6 @@ class HotReload:
                 page = error_page(exc, self._template_folders, tag)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
             raise  # the server logs the traceback, as it would without us
-
-    @property
-    def folders(self) -> list[Path]:
-        """Every folder watched: the templates' first, then ``watch``, each once."""
-        return list(dict.fromkeys(self._template_folders + self._watch_folders))
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
@@ -183,7 +180,7 @@ class HotReload:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
         self._watching = True
-        folders = self.folders
+        folders = self._folders
         tasks.start_soon(
             lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
         )
@@ -226,7 +223,7 @@ class HotReload:
 
     def _relative(self, path: Path) -> str:
         """``path`` relative to the watched folder it is in, as the browser client sees it."""
-        for folder in self.folders:
+        for folder in self._folders:
             if path.is_relative_to(folder):
                 return path.relative_to(folder).as_posix() if path != folder else folder.name
         return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
