@@ -158,6 +158,16 @@ def server(app_dir: Path) -> Iterator[Server]:
     running.stop()
 
 
+def untimed(message: dict[str, object]) -> dict[str, object]:
+    """``message`` without its ``t`` (when the server saw the change), once that is checked to
+    be a time of the last minute in milliseconds since the epoch."""
+    if "t" in message:
+        seen = message.pop("t")
+        assert isinstance(seen, int)
+        assert abs(time.time() * 1000 - seen) < 60_000
+    return message
+
+
 class Tab:
     """A websocket client standing in for one open browser tab."""
 
@@ -168,8 +178,7 @@ class Tab:
         assert self.hello["type"] == "hello"
 
     def next(self, timeout: float = 10) -> dict[str, object]:
-        message: dict[str, object] = json.loads(self.socket.recv(timeout=timeout))
-        return message
+        return untimed(json.loads(self.socket.recv(timeout=timeout)))
 
     def assert_quiet(self, seconds: float = 0.5) -> None:
         """Nothing more arrives for ``seconds`` (a generous bound, not a timing goal)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import anyio
+import pytest
 
 from fastapi_hot_reload._hub import Hub
 
@@ -41,3 +42,35 @@ async def test_unsubscribed_tab_hears_nothing_more() -> None:
         pass
 
     assert hub.broadcast({"rev": 1}) == 0
+
+
+async def test_send_reaches_only_the_tab_subscribed_under_that_name() -> None:
+    hub = Hub()
+    with hub.subscribe("page-1") as named, hub.subscribe() as other:
+        assert hub.send("page-1", {"type": "log"})
+        assert not hub.send("page-2", {"type": "log"})
+
+        assert json.loads(named.receive_nowait()) == {"type": "log"}
+        with pytest.raises(anyio.WouldBlock):
+            other.receive_nowait()
+    assert not hub.send("page-1", {"type": "log"})
+
+
+async def test_a_name_subscribed_again_belongs_to_the_newest_socket() -> None:
+    hub = Hub()
+    with hub.subscribe("page") as old:
+        with hub.subscribe("page") as new:
+            hub.send("page", {"n": 1})
+            assert json.loads(new.receive_nowait()) == {"n": 1}
+        assert not hub.send("page", {"n": 2})  # the newest left; the old one is not it
+        with pytest.raises(anyio.WouldBlock):
+            old.receive_nowait()
+
+
+async def test_send_to_a_tab_that_cannot_keep_up_drops_it() -> None:
+    hub = Hub(buffer=1)
+    with hub.subscribe("page"):
+        assert hub.send("page", {"n": 1})
+        assert hub.send("page", {"n": 2})  # the queue is full: the tab is dropped
+        assert len(hub) == 0
+        assert not hub.send("page", {"n": 3})

@@ -30,6 +30,8 @@ TAG = (
 
 
 def serve(response: Callable[[Request], Response], **options: object) -> TestClient:
+    """The app, with a tag of fixed bytes: no per-page id, which only browser logs use."""
+    options = {"browser_logs": False, **options}
     app = HotReload(Starlette(routes=[Route("/", response, methods=["GET", "HEAD"])]), **options)  # type: ignore[arg-type]
     app._boot = BOOT
     return TestClient(app)
@@ -138,7 +140,7 @@ def test_streamed_html_gets_the_tag_even_when_closing_body_is_split() -> None:
 
 
 def test_root_path_prefixes_the_script_src() -> None:
-    app = HotReload(Starlette(routes=[Route("/", html("<body></body>"))]))
+    app = HotReload(Starlette(routes=[Route("/", html("<body></body>"))]), browser_logs=False)
     app._boot = BOOT
 
     response = TestClient(app, root_path="/app").get("/app/")
@@ -149,7 +151,7 @@ def test_root_path_prefixes_the_script_src() -> None:
 
 def gzip_app(hot_reload_inside: bool) -> TestClient:
     options = {"minimum_size": 1}
-    hot_reload = Middleware(HotReload)
+    hot_reload = Middleware(HotReload, browser_logs=False)
     gzip_ = Middleware(GZipMiddleware, **options)  # type: ignore[arg-type]
     # Starlette runs the first middleware of the list outermost.
     stack = [gzip_, hot_reload] if hot_reload_inside else [hot_reload, gzip_]

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed
 
 from fastapi_hot_reload import _watcher
 
-from .conftest import BASE, Server, Tab, page, write_app
+from .conftest import BASE, Server, Tab, page, untimed, write_app
 
 DEBUG_ROUTE = """
 
@@ -144,8 +144,7 @@ async def tab(server: Server, opened: list[ClientConnection]) -> ClientConnectio
 
 async def next_message(socket_: ClientConnection) -> dict[str, object]:
     with anyio.fail_after(10):
-        message: dict[str, object] = json.loads(await socket_.recv())
-    return message
+        return untimed(json.loads(await socket_.recv()))
 
 
 def raw_tab(server: Server, receive_buffer: int = 4096) -> socket.socket:

@@ -7,12 +7,13 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import jinja2
@@ -23,10 +24,12 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._editor import editor_template, editor_url
 from ._errors import error_page, syntax_errors
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
+from ._logs import Consoles, browser_level
 from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -56,6 +59,13 @@ class HotReload:
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+    ``editor``: link files and lines on error pages and overlays to an editor: a preset
+    (``"vscode"``, ``"cursor"``, ``"pycharm"``, ...) or a URL template with ``{file}`` and
+    ``{line}``; ``None`` reads ``FASTAPI_HOT_RELOAD_EDITOR`` (unset: no links).
+    ``browser_logs``: records logged while serving a tab's requests, from this level up, also go
+    to that tab's browser console; ``False`` turns it off.
+    ``status``: show a small status element while the page is out of date (restarting, server
+    not answering, cannot connect); ``False`` leaves the page alone.
     """
 
     def __init__(
@@ -68,6 +78,9 @@ class HotReload:
         enabled: bool | None = None,
         force_polling: bool | None = None,
         allowed_origins: Iterable[str] = (),
+        editor: str | None = None,
+        browser_logs: str | int | bool = "WARNING",
+        status: bool = True,
     ) -> None:
         self.app = app
         self.enabled = _enabled(enabled)
@@ -83,6 +96,9 @@ class HotReload:
         self._force_polling = force_polling
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
+        self._editor = editor_template(editor)
+        level = browser_level(browser_logs)
+        self._status = status
         self._broken: dict[Path, dict[str, Any]] = {}
         self._watching = False
         self._told_not_watching = False
@@ -97,8 +113,9 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
+        self._consoles = None if level is None else Consoles(self._hub, level)
         self._tag_key: tuple[str, str, int] = ("", "", -1)
-        self._tag_made = ("", b"")
+        self._tag_made = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -125,30 +142,42 @@ class HotReload:
                 "watched: wrap the outermost app (a mounted app gets no lifespan) and run the "
                 "server with its lifespan on"
             )
-        tag, tag_bytes = self._tag(scope)
+        if self._consoles is None or not self._may_see(scope):
+            await self._respond(scope, receive, send, self._tag(scope))
+            return
+        with self._consoles.capture(scope) as page:
+            await self._respond(scope, receive, send, self._tag(scope, page))
+
+    async def _respond(self, scope: Scope, receive: Receive, send: Send, tag: str) -> None:
+        """The app's response with the client tag; an error page with it when the app raises."""
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
+        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD")
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
             if not injector.started:
-                page = error_page(exc, self._template_folders, tag)
+                page = error_page(exc, self._template_folders, tag, self._editor)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
             raise  # the server logs the traceback, as it would without us
 
-    def _tag(self, scope: Scope) -> tuple[str, bytes]:
-        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
+    def _tag(self, scope: Scope, page: str = "") -> str:
+        """The client tag for this request's ``root_path``, ``boot``, ``rev`` and page id."""
         root = scope.get("root_path", "")
         key = (root, self._boot, self._rev)
         if key != self._tag_key:
             src = html.escape(root + self._js_path)
-            text = (
+            status = "" if self._status else ' data-status="off"'
+            self._tag_key = key
+            self._tag_made = (
                 f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"></script>'
+                f'data-rev="{self._rev}"{status}'
             )
-            self._tag_key, self._tag_made = key, (text, text.encode())
-        return self._tag_made
+        return (
+            f'{self._tag_made} data-page="{page}"></script>'
+            if page
+            else self._tag_made + "></script>"
+        )
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's own lifespan; watch from its startup to its shutdown."""
@@ -213,12 +242,15 @@ class HotReload:
         """The ``error`` message for the first broken template, while any is broken."""
         if not self._broken:
             return None
-        return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
+        error = self._broken[min(self._broken)]
+        editor = editor_url(self._editor, error["file"], error["line"])
+        return {"type": "error", "rev": self._rev, "error": {**error, "editor": editor}}
 
     def _send(self, kind: str, paths: set[Path]) -> None:
         self._rev += 1
         names = sorted({self._relative(path) for path in paths})
-        tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
+        message = {"type": kind, "rev": self._rev, "paths": names, "t": _now_ms()}
+        tabs = self._hub.broadcast(message)
         logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
 
     def _relative(self, path: Path) -> str:
@@ -227,6 +259,11 @@ class HotReload:
             if path.is_relative_to(folder):
                 return path.relative_to(folder).as_posix() if path != folder else folder.name
         return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
+
+    def _may_see(self, scope: Scope) -> bool:
+        """Whether this request's tab may see debug output (log records)."""
+        origin = Headers(scope=scope).get("origin")
+        return origin is None or self._origin_allowed(scope)
 
     def _origin_allowed(self, scope: Scope) -> bool:
         """Only pages of this server may listen: no other site open in the same browser."""
@@ -253,11 +290,14 @@ class HotReload:
             await send({"type": "websocket.close", "code": 1008})  # the server answers 403
             return
         await send({"type": "websocket.accept"})
-        with self._hub.subscribe() as queue:
+        page = _query_value(scope, "page")
+        with self._hub.subscribe(page) as queue:
             hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
             await send({"type": "websocket.send", "text": json.dumps(hello)})
             if (error := self._error_message()) is not None:  # as the other tabs see it
                 await send({"type": "websocket.send", "text": json.dumps(error)})
+            for message in self._consoles.claim(page) if self._consoles and page else ():
+                await send({"type": "websocket.send", "text": json.dumps(message)})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
@@ -273,6 +313,17 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
+
+
+def _now_ms() -> int:
+    """Milliseconds since the epoch: when the server saw a change, for the tab's timing."""
+    return round(time.time() * 1000)
+
+
+def _query_value(scope: Scope, name: str) -> str:
+    """One value of the query string, or ``""``."""
+    query: bytes = scope.get("query_string", b"")
+    return parse_qs(query.decode("latin-1")).get(name, [""])[0]
 
 
 def _client_response(scope: Scope) -> Response:

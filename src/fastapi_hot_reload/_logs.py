@@ -1,0 +1,196 @@
+"""Server log records of a tab's requests, sent to that tab's browser console.
+
+Each page gets an id in its script tag. Records logged while the server handles a request are
+captured (a ``ContextVar`` marks the request; a log record factory collects them, so the app's
+own handlers and Python's last-resort stderr output are untouched) and go to the tab named by the
+request's ``X-Hot-Reload-Page`` header (the client adds it to its ``fetch`` and
+``XMLHttpRequest`` calls to the same origin, htmx included), or else to the page being rendered.
+Records for a tab that is not connected yet wait for it, briefly and bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+from ._hub import Hub
+
+HEADER = "x-hot-reload-page"
+#: Records kept per request, and characters per record (its traceback included).
+MAX_RECORDS = 20
+MAX_CHARS = 4000
+#: Records a tab gets per ``WINDOW_SECONDS``; those beyond are only counted.
+RATE = 60
+WINDOW_SECONDS = 10.0
+#: How long, and for how many pages, records wait for a tab that has not connected yet.
+KEEP_SECONDS = 30.0
+MAX_WAITING = 64
+#: Loggers left out: the server's access lines say nothing the browser's network panel does not.
+SKIPPED = ("uvicorn.access",)
+
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_capture: ContextVar[Capture | None] = ContextVar("fastapi_hot_reload_capture", default=None)
+
+
+def browser_level(value: str | int | bool) -> int | None:
+    """The lowest level sent to the browser, from the ``browser_logs`` option; ``None``: off."""
+    if value is False:
+        return None
+    if value is True:
+        return logging.WARNING
+    level = logging.getLevelName(value.upper()) if isinstance(value, str) else value
+    if not isinstance(level, int) or isinstance(level, bool) or level < 0:
+        raise ValueError(
+            f"browser_logs: expected a level ('DEBUG', 'INFO', 'WARNING', 'ERROR', a number) "
+            f"or False, got {value!r}"
+        )
+    return level
+
+
+def _method(levelno: int) -> str:
+    """The ``console`` method that shows a record of this level."""
+    for floor, method in ((logging.ERROR, "error"), (logging.WARNING, "warn")):
+        if levelno >= floor:
+            return method
+    return "info" if levelno >= logging.INFO else "debug"
+
+
+def _text(record: logging.LogRecord) -> str:
+    try:
+        text = record.getMessage()
+    except Exception:  # a bad format string: the app's own handler reports it
+        text = str(record.msg)
+    if record.exc_info and record.exc_info[1] is not None:
+        text += "\n" + "".join(traceback.format_exception(record.exc_info[1])).rstrip()
+    return _shortened(text)
+
+
+def _shortened(text: str, *, keep_end: bool = False) -> str:
+    """``text`` cut to ``MAX_CHARS``: its start, or its end (a traceback's last lines)."""
+    if len(text) <= MAX_CHARS:
+        return text
+    return "…" + text[1 - MAX_CHARS :] if keep_end else text[: MAX_CHARS - 1] + "…"
+
+
+class Capture:
+    """The records of one request, at or above a level, at most ``MAX_RECORDS``."""
+
+    def __init__(self, level: int, request: str) -> None:
+        self.level = level
+        self.request = request
+        self.records: list[dict[str, str]] = []
+        self.dropped = 0
+
+    def add(self, record: logging.LogRecord) -> None:
+        if record.levelno < self.level or record.name.startswith(SKIPPED):
+            return
+        if len(self.records) >= MAX_RECORDS:
+            self.dropped += 1
+            return
+        self._append(record.levelname, _method(record.levelno), record.name, _text(record))
+
+    def add_exception(self, exc: BaseException) -> None:
+        """An exception that escaped the app: the server logs it after the request is over."""
+        text = "".join(traceback.format_exception(exc)).rstrip()
+        self._append("ERROR", "error", "exception", _shortened(text, keep_end=True))
+
+    def _append(self, level: str, method: str, logger: str, text: str) -> None:
+        entry = {"level": level, "method": method, "logger": logger, "text": text}
+        self.records.append({**entry, "request": self.request})
+
+
+def _install_factory() -> None:
+    """Collect each record made while a request is captured; once per process."""
+    old = logging.getLogRecordFactory()
+    if getattr(old, "_hot_reload", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = old(*args, **kwargs)
+        if (capture := _capture.get()) is not None:
+            capture.add(record)
+        return record
+
+    factory._hot_reload = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class Consoles:
+    """Routes captured records to the browser console of the tab they belong to."""
+
+    def __init__(self, hub: Hub, level: int) -> None:
+        self._hub = hub
+        self._level = level
+        self._waiting: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._budgets: dict[str, tuple[float, int]] = {}
+        _install_factory()
+
+    @contextmanager
+    def capture(self, scope: Scope) -> Iterator[str]:
+        """Capture what is logged while serving ``scope``; then send it to the tab that made the
+        request (its ``X-Hot-Reload-Page`` header) or else to the new page, whose id it gives."""
+        page = secrets.token_urlsafe(9)  # unguessable by other sites
+        capture = Capture(self._level, f"{scope['method']} {scope['path']}")
+        token = _capture.set(capture)
+        try:
+            yield page
+        except Exception as exc:
+            capture.add_exception(exc)
+            raise
+        finally:
+            _capture.reset(token)
+            header = Headers(scope=scope).get(HEADER)
+            target = header if header is not None and _PAGE_ID.fullmatch(header) else page
+            self._deliver(target, capture)
+
+    def _deliver(self, page: str, capture: Capture) -> None:
+        if not capture.records and not capture.dropped:
+            return
+        records, dropped = self._spend(page, capture.records, capture.dropped)
+        message = {"type": "log", "records": records, "dropped": dropped}
+        if not self._hub.send(page, message):
+            self._wait(page, message)
+
+    def _spend(
+        self, page: str, records: list[dict[str, str]], dropped: int
+    ) -> tuple[list[dict[str, str]], int]:
+        """At most ``RATE`` records per tab per window; the rest only counted."""
+        now = time.monotonic()
+        start, used = self._budgets.get(page, (now, 0))
+        if now - start >= WINDOW_SECONDS:
+            start, used = now, 0
+        kept = records[: max(0, RATE - used)]
+        self._budgets[page] = (start, used + len(kept))
+        if len(self._budgets) > 4 * MAX_WAITING:
+            self._budgets = {
+                key: value
+                for key, value in self._budgets.items()
+                if now - value[0] < WINDOW_SECONDS
+            }
+        return kept, dropped + len(records) - len(kept)
+
+    def _wait(self, page: str, message: dict[str, Any]) -> None:
+        now = time.monotonic()
+        self._waiting = {
+            key: value for key, value in self._waiting.items() if now - value[0] < KEEP_SECONDS
+        }
+        messages = self._waiting.setdefault(page, (now, []))[1]
+        if len(messages) < MAX_RECORDS:  # a message per request: more only while not connected
+            messages.append(message)
+        while len(self._waiting) > MAX_WAITING:
+            del self._waiting[next(iter(self._waiting))]  # the oldest page
+
+    def claim(self, page: str) -> list[dict[str, Any]]:
+        """The messages waiting for ``page``, which has just connected."""
+        since, messages = self._waiting.pop(page, (0.0, []))
+        return messages if time.monotonic() - since < KEEP_SECONDS else []
