@@ -8,6 +8,7 @@ The app folder is written before its server starts, so no stray change reaches a
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,11 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     opened.close()
 
 
+def assert_line(lines: list[str], pattern: str) -> None:
+    """One of the ``[hot-reload]`` console ``lines`` matches ``pattern`` (after the prefix)."""
+    assert any(re.fullmatch(r"\[hot-reload\] " + pattern, line) for line in lines), lines
+
+
 def open_tab(context: BrowserContext, url: str) -> Watched:
     """A new tab on ``url``, once its client is connected."""
     tab = Watched(context.new_page())
@@ -120,7 +126,14 @@ def test_template_save_updates_every_open_tab_without_restart(
         expect_connected(tab.page)
         expect(tab.page.locator("#pid")).to_have_text(str(pid))
         assert tab.loads == [server.url + "/"] * 2
-        assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
+        said = tab.hot_reload_lines
+        assert (
+            "[hot-reload] index.html changed: reloading the page (no in-place update for it)"
+            in said
+        )
+        assert_line(
+            said, r"index\.html changed: page reloaded \(.*\), \d+ ms after the server saw it"
+        )
     assert server.pid() == pid
 
 
@@ -140,7 +153,11 @@ def test_python_save_under_uvicorn_reload_shows_the_new_code(
         expect(tab.page.locator("#title")).to_have_text("new code")
         expect_connected(tab.page)
         assert len(tab.loads) == 2
-        assert "[hot-reload] reloading: the server restarted" in tab.hot_reload_lines
+        assert_line(
+            tab.hot_reload_lines,
+            r"the server restarted: page reloaded \(new server code\), "
+            r"\d+ ms after the connection closed",
+        )
     finally:
         server.stop()
 
@@ -167,7 +184,8 @@ def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
         assert tab.loads == [first.url + "/"] * 2
         lines = tab.hot_reload_lines
         assert "[hot-reload] server unreachable, waiting for it to come back" in lines
-        assert lines.count("[hot-reload] reloading: the server restarted") == 1
+        restarted = "[hot-reload] the server restarted: reloading the page (new server code)"
+        assert lines.count(restarted) == 1
     finally:
         again.stop()
 
@@ -224,7 +242,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
     assert len(tab.loads) == 2
-    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+    assert_line(tab.hot_reload_lines, r"a file changed while the page connected: reloading .*")
 
 
 @contextmanager
@@ -239,7 +257,8 @@ def served_under_prefix(
         tab = Watched(context.new_page())
         with tab.page.expect_websocket() as socket:
             tab.page.goto(server.url + "/prefix/")
-        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
+        ws_url = server.ws_url.replace("/__hot", "/prefix/__hot")
+        assert socket.value.url.split("?")[0] == ws_url
         expect_connected(tab.page)
         yield server, tab
     finally:
@@ -321,7 +340,7 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") is None
-    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+    assert_line(tab.hot_reload_lines, r"a file changed while the page connected: reloading .*")
 
 
 ASSETS = """{% extends "base.html" %}{% block content %}
@@ -367,7 +386,10 @@ def test_stylesheet_save_applies_in_place(app_dir: Path, assets_tab: Watched) ->
     expect(assets_tab.page.locator("#title")).to_have_css("color", "rgb(255, 0, 0)")
     expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
     assert_page_kept(assets_tab)
-    assert "[hot-reload] css style.css updated in place" in assets_tab.hot_reload_lines
+    assert_line(
+        assets_tab.hot_reload_lines,
+        r"style\.css changed: stylesheet swapped in place, \d+ ms after the server saw it",
+    )
 
 
 def test_imported_stylesheet_save_applies_in_place(app_dir: Path, assets_tab: Watched) -> None:
@@ -397,7 +419,8 @@ def test_script_save_reloads_the_page(app_dir: Path, assets_tab: Watched) -> Non
 
 
 def test_stylesheet_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: Watched) -> None:
-    with assets_tab.page.expect_console_message(lambda m: "not on this page" in m.text):
+    unused = "[hot-reload] unused.css changed: nothing to do (not on this page)"
+    with assets_tab.page.expect_console_message(lambda m: m.text == unused):
         (app_dir / "static" / "unused.css").write_text("body { color: red; }\n")
 
     expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)

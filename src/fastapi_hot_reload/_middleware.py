@@ -30,6 +30,7 @@ from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
 from ._logs import Consoles, browser_level
+from ._probe import probe_response
 from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -128,6 +129,9 @@ class HotReload:
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
+            elif route == self._ws_path:  # a tab asking why its websocket cannot connect
+                origin = _query_value(scope, "origin") or None
+                await probe_response(self._refusal(scope, origin))(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
@@ -265,25 +269,28 @@ class HotReload:
 
     def _may_see(self, scope: Scope) -> bool:
         """Whether this request's tab may see debug output (log records)."""
-        origin = Headers(scope=scope).get("origin")
-        return origin is None or self._origin_allowed(scope)
+        return self._refusal(scope, Headers(scope=scope).get("origin")) is None
+
+    def _refusal(self, scope: Scope, origin: str | None) -> str | None:
+        """Why a page of ``origin`` may not listen to this server, or ``None``: it may."""
+        if origin is None:  # not a browser: curl, websocket libraries, our own tests
+            return None
+        origin = origin.lower().rstrip("/")
+        host = Headers(scope=scope).get("host")
+        if origin in self._allowed_origins or urlsplit(origin).netloc == host:
+            return None
+        return (
+            f"refused a hot reload connection from {origin}: only pages of this server "
+            f"({host}) may connect (add it to allowed_origins if it is yours)"
+        )
 
     def _origin_allowed(self, scope: Scope) -> bool:
         """Only pages of this server may listen: no other site open in the same browser."""
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None:  # not a browser: curl, websocket libraries, our own tests
+        if (refusal := self._refusal(scope, Headers(scope=scope).get("origin"))) is None:
             return True
-        origin = origin.lower().rstrip("/")
-        if origin in self._allowed_origins or urlsplit(origin).netloc == headers.get("host"):
-            return True
-        if origin not in self._refused:
-            self._refused.add(origin)
-            logger.warning(
-                "refused a hot reload connection from %s: only pages of this server may connect "
-                "(add it to allowed_origins if it is yours)",
-                origin,
-            )
+        if refusal not in self._refused:  # once per origin and host
+            self._refused.add(refusal)
+            logger.warning("%s", refusal)
         return False
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

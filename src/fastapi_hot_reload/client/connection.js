@@ -1,12 +1,21 @@
 // The connection to the server: the only module that talks to it. Reconnects at once, then
-// 100 ms doubling up to 1 s between tries, forever; hands every message to `onMessage`.
+// 100 ms doubling up to 1 s between tries, forever (every 10 s once the server said no); hands
+// every message to `onMessage`, and each kind of trouble to `onTrouble(kind, detail)`:
+//   'lost' (close code)  an open socket closed: the server restarts, or the network blinked
+//   'down'               a connect failed and the server does not answer HTTP either
+//   'refused' (reason)   the server refuses this page (its host or origin), in its own words
+//   'blocked' (reason)   the server answers HTTP, but websockets do not get through
 import { log, setState } from './log.js';
 
-export function connect(url, onMessage) {
+var PATIENT_MS = 10000;
+
+export function connect(url, onMessage, onTrouble) {
   var socket = null;
   var tries = 0; // failed connects since the last hello
   var stopped = false; // the page is reloading, or hidden for good or for the bfcache
   var waitingSaid = false;
+  var answered = false; // a probe got an HTTP answer since the last hello
+  var patient = false; // the server said no: ask again, but rarely
 
   function receive(event) {
     var message;
@@ -18,27 +27,63 @@ export function connect(url, onMessage) {
     if (message.type === 'hello') {
       if (waitingSaid) log('connected again');
       tries = 0;
-      waitingSaid = false;
+      waitingSaid = answered = patient = false;
     }
     onMessage(message);
   }
 
-  function closed() {
+  function closed(event) {
+    var wasOpen = socket.hotReloadOpen;
     socket = null;
     if (stopped) return;
     setState('reconnecting');
+    if (wasOpen) onTrouble('lost', event.code);
+    else probe();
     var delay = tries === 0 ? 0 : Math.min(1000, 50 * Math.pow(2, tries));
     if (tries === 1 && !waitingSaid) {
       log('server unreachable, waiting for it to come back');
       waitingSaid = true;
     }
     tries += 1;
-    setTimeout(open, delay);
+    setTimeout(open, patient ? PATIENT_MS : delay);
+  }
+
+  // A failed websocket says nothing about why; a plain HTTP request to the same URL does.
+  function probe() {
+    var http = new URL(url.href);
+    http.protocol = http.protocol === 'wss:' ? 'https:' : 'http:';
+    http.search = '?origin=' + encodeURIComponent(location.origin);
+    fetch(http.href, { cache: 'no-store' }).then(
+      function (response) {
+        return response.text().then(function (text) {
+          if (stopped) return;
+          if (response.status === 403) return trouble('refused', text);
+          // Accepted over plain HTTP, yet the socket failed twice: it cannot get through.
+          if (answered) trouble('blocked', response.status === 426 ? text : 'HTTP ' + response.status);
+          answered = true;
+        });
+      },
+      function () {
+        if (!stopped) onTrouble('down');
+      }
+    );
+  }
+
+  function trouble(kind, reason) {
+    if (!patient) log('cannot connect: ' + reason);
+    patient = true;
+    onTrouble(kind, reason);
   }
 
   function open() {
     if (stopped || socket) return;
+    if (typeof WebSocket !== 'function') {
+      return trouble('blocked', 'this browser has no WebSocket support');
+    }
     socket = new WebSocket(url.href);
+    socket.onopen = function () {
+      this.hotReloadOpen = true;
+    };
     socket.onmessage = receive;
     socket.onclose = closed; // an error is always followed by a close
   }

@@ -1,53 +1,101 @@
 // fastapi-hot-reload browser client: keeps the page current when the server says a file changed.
-// Settings come from the script tag: data-boot (server process) and data-rev (changes seen).
+// Settings come from the script tag: data-boot (server process), data-rev (changes seen),
+// data-page (this page's id, for its server log records), data-status="off" (no status element).
 // One message switch; each kind of update lives in a module of its own.
 import { connect } from './connection.js';
-import { log, setState } from './log.js';
+import { explain, explainArrival, explainReload, setState } from './log.js';
 import { hideError, showError } from './overlay.js';
+import { showRecords, tagRequests } from './serverlog.js';
+import { clearStatus, enableStatus, showTrouble } from './status.js';
 import { refreshImages, swapStylesheets } from './swaps.js';
 
 var tag = document.querySelector('script[data-hot-reload]');
-var boot = tag ? tag.dataset.boot : '';
-var rev = tag ? Number(tag.dataset.rev) : 0;
+var settings = tag ? tag.dataset : {};
+var boot = settings.boot || '';
+var rev = Number(settings.rev || 0);
 var reloading = false;
+var lostAt = 0; // when the socket closed under us, for the restart's timing
 var url = new URL('../ws', import.meta.url); // beside the client, so prefixes work
 url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+if (settings.page) url.searchParams.set('page', settings.page);
 
-function reload(why) {
+function reload(entry) {
   if (reloading) return;
   reloading = true;
-  log('reloading: ' + why);
+  explainReload(entry);
   connection.stop();
   setState('reloading');
   location.reload();
+}
+
+function changed(message) {
+  return (message.paths || []).join(', ') + ' changed';
+}
+
+function reloadWhy(paths) {
+  if (paths.some((path) => /\.m?js$/.test(path))) return 'scripts run again only on a reload';
+  return 'no in-place update for it';
 }
 
 function swap(message) {
   rev = message.rev; // the page is up to date again, without a reload
   var paths = message.paths || [];
   var found = message.type === 'css' ? swapStylesheets(paths) : refreshImages(paths);
-  log(message.type + ' ' + paths.join(', ') + (found ? ' updated in place' : ' not on this page'));
+  var kind = message.type === 'css' ? 'stylesheet' : 'image';
+  explain({
+    what: changed(message),
+    action: found ? kind + ' swapped in place' : 'nothing to do',
+    why: found ? '' : 'not on this page',
+    t: found ? message.t : undefined,
+  });
+}
+
+function hello(message) {
+  if (message.boot !== boot) {
+    return reload({
+      what: 'the server restarted',
+      why: 'new server code',
+      t: lostAt || undefined,
+      since: 'the connection closed',
+    });
+  }
+  if (message.rev > rev) {
+    return reload({ what: 'a file changed while the page connected', why: 'the page predates it' });
+  }
+  lostAt = 0;
+  clearStatus();
+  setState('connected');
 }
 
 function onMessage(message) {
   switch (message.type) {
     case 'hello':
-      if (message.boot !== boot) return reload('the server restarted');
-      if (message.rev > rev) return reload('a file changed while connecting');
-      return setState('connected');
+      return hello(message);
     case 'error':
       return showError(message.error || {});
     case 'reload':
-      if (message.rev > rev) reload((message.paths || []).join(', ') + ' changed');
+      if (message.rev > rev) {
+        reload({ what: changed(message), why: reloadWhy(message.paths || []), t: message.t });
+      }
       return;
     case 'css':
     case 'image':
       if (message.rev > rev) swap(message);
       return;
+    case 'log':
+      return showRecords(message);
   }
 }
 
-var connection = connect(url, onMessage);
+function onTrouble(kind, detail) {
+  if (kind === 'lost' && !lostAt) lostAt = Date.now();
+  showTrouble(kind, detail);
+}
+
+enableStatus(settings.status !== 'off');
+tagRequests(settings.page);
+explainArrival();
+var connection = connect(url, onMessage, onTrouble);
 window.addEventListener('pageshow', function (event) {
   if (event.persisted) reloading = false;
 });

@@ -27,7 +27,14 @@ export function showError(error) {
   var box = element(shadow, 'div', '', 'box');
   box.setAttribute('role', 'alert');
   element(box, 'h2', error.message || 'Template error');
-  if (where) element(box, 'p', where, 'where');
+  if (where) {
+    var place = element(box, 'p', '', 'where');
+    var link = element(place, error.editor ? 'a' : 'span', where);
+    if (error.editor) {
+      link.href = error.editor; // from the server's editor option: opens the file at the line
+      link.title = 'Open in your editor';
+    }
+  }
   var source = element(box, 'pre', '', 'source');
   (error.source || []).forEach(function (entry) {
     var text = String(entry[0]).padStart(5) + '  ' + entry[1];
@@ -49,6 +56,6 @@ var OVERLAY_STYLE =
   'h2{font-size:1.1rem;color:#b00020;margin:.2rem 2rem .5rem 0;white-space:pre-wrap}' +
   '.where,pre{font:13px/1.45 ui-monospace,monospace}' +
   'pre{background:#f6f6f8;padding:.75rem;overflow:auto}pre span{display:block;min-height:1em}' +
-  '.hit{background:#ffe3e3}' +
+  '.hit{background:#ffe3e3}a{color:#0645ad}' +
   '.hint{color:#555;margin:.5rem 0 0}.close{position:absolute;top:.5rem;right:.75rem;' +
   'border:0;background:none;font-size:1.5rem;cursor:pointer;color:#555}';

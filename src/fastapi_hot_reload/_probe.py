@@ -1,0 +1,19 @@
+"""The answer to a tab whose websocket cannot connect and asks why, over plain HTTP."""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse, Response
+
+#: Said to a tab the server would accept: its websocket requests must be lost on the way.
+NOT_THROUGH = (
+    "the server answers, but websocket requests do not get through: a proxy that does not "
+    "forward them, or a server without websocket support (pip install 'uvicorn[standard]')"
+)
+
+
+def probe_response(refusal: str | None) -> Response:
+    """``403`` with the reason the tab is refused, or ``426``: it would be accepted."""
+    if refusal is not None:
+        return PlainTextResponse(refusal, 403, headers={"cache-control": "no-store"})
+    headers = {"cache-control": "no-store", "upgrade": "websocket"}
+    return PlainTextResponse(NOT_THROUGH, 426, headers=headers)
