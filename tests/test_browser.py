@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,7 +171,11 @@ def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
 
     first.stop()
     expect(tab.page.locator('html[data-hot-reload="reconnecting"]')).to_be_attached()
-    time.sleep(5)  # the scenario itself: the server stays down while the tab backs off to 1 s
+    # The scenario itself: the server stays down while the tab backs off to 1 s, and says so.
+    status = tab.page.locator("hot-reload-status[data-state=down] [role=status]")
+    expect(status).to_have_text(
+        re.compile(r"^server not answering for ([5-9]|\d\d+) s — see the terminal$")
+    )
     assert tab.loads == [first.url + "/"]  # nothing reloads while there is no server
     again = Server(app_dir, "--port", port)
     try:
@@ -184,6 +187,8 @@ def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
         assert tab.loads == [first.url + "/"] * 2
         lines = tab.hot_reload_lines
         assert "[hot-reload] server unreachable, waiting for it to come back" in lines
+        assert_line(lines, r"server not answering for [34] s — see the terminal")
+        expect(tab.page.locator("hot-reload-status")).to_have_count(0)
         restarted = "[hot-reload] the server restarted: reloading the page (new server code)"
         assert lines.count(restarted) == 1
     finally:

@@ -2,6 +2,10 @@
 // Settings come from the script tag: data-boot (server process), data-rev (changes seen),
 // data-page (this page's id, for its server log records), data-status="off" (no status element).
 // One message switch; each kind of update lives in a module of its own.
+// Messages (JSON): hello {boot, rev}; reload / css / image {rev, paths, t} where t is when the
+// server saw the change (ms since the epoch); error {rev, error: {message, file, line, source,
+// editor}} where editor is a link to the file and line, or null; log {records: [{level, method,
+// logger, text, request}], dropped}: server log records of this tab's requests.
 import { connect } from './connection.js';
 import { explain, explainArrival, explainReload, setState } from './log.js';
 import { hideError, showError } from './overlay.js';
