@@ -21,7 +21,8 @@ from starlette.testclient import TestClient, WebSocketTestSession
 from websockets.sync.client import connect
 
 from fastapi_hot_reload import HotReload, _logs
-from fastapi_hot_reload._logs import HEADER, Capture, browser_level
+from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._logs import HEADER, Capture, Consoles, browser_level
 
 from .conftest import Server
 
@@ -274,21 +275,26 @@ def record(
     return logging.LogRecord(name, level, __file__, 1, msg, args, exc_info)
 
 
+def capture_at(level: int) -> Capture:
+    """A request's capture, outside any request: records are added to it by hand."""
+    return Consoles(Hub(), level).capture({"method": "GET", "path": "/", "headers": []})
+
+
 def test_capture_keeps_its_level_and_up_and_leaves_out_access_lines() -> None:
-    capture = Capture(logging.WARNING, "GET /")
+    capture = capture_at(logging.WARNING)
     capture.add(record(logging.INFO, "below"))
     capture.add(record(logging.WARNING, "access", name="uvicorn.access"))
     capture.add(record(logging.CRITICAL, "kept"))
     capture.add(record(5, "custom", name="low"))
 
     assert [(r["text"], r["method"]) for r in capture.records] == [("kept", "error")]
-    low = Capture(1, "GET /")
+    low = capture_at(1)
     low.add(record(5, "custom"))
     assert low.records[0]["method"] == "debug"
 
 
 def test_capture_is_bounded_in_records_and_characters() -> None:
-    capture = Capture(logging.WARNING, "GET /")
+    capture = capture_at(logging.WARNING)
     for _ in range(_logs.MAX_RECORDS + 3):
         capture.add(record(logging.WARNING, "x" * (_logs.MAX_CHARS + 10)))
 
@@ -299,7 +305,7 @@ def test_capture_is_bounded_in_records_and_characters() -> None:
 
 
 def test_capture_survives_a_bad_format_string_and_shows_exc_info() -> None:
-    capture = Capture(logging.WARNING, "GET /")
+    capture = capture_at(logging.WARNING)
     capture.add(record(logging.WARNING, "%d apples", "many"))
     try:
         raise KeyError("gone")
@@ -312,7 +318,7 @@ def test_capture_survives_a_bad_format_string_and_shows_exc_info() -> None:
 
 
 def test_a_long_exception_keeps_its_end() -> None:
-    capture = Capture(logging.WARNING, "GET /")
+    capture = capture_at(logging.WARNING)
     capture.add_exception(ValueError("y" * _logs.MAX_CHARS + " the end"))
 
     [entry] = capture.records

@@ -10,13 +10,12 @@ Records for a tab that is not connected yet wait for it, briefly and bounded.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -83,16 +82,31 @@ def _shortened(text: str, *, keep_end: bool = False) -> str:
 
 
 class Capture:
-    """The records of one request, at or above a level, at most ``MAX_RECORDS``."""
+    """One request's records at or above the level, at most ``MAX_RECORDS``; as a context
+    manager, it collects what is logged inside and hands it to its ``Consoles`` at the end."""
 
-    def __init__(self, level: int, request: str) -> None:
-        self.level = level
-        self.request = request
+    __slots__ = ("_consoles", "_scope", "_token", "dropped", "page", "records")
+
+    def __init__(self, consoles: Consoles, scope: Scope, page: str) -> None:
+        self._consoles = consoles
+        self._scope = scope
+        self.page = page
         self.records: list[dict[str, str]] = []
         self.dropped = 0
 
+    def __enter__(self) -> str:
+        self._token = _capture.set(self)
+        return self.page
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        _capture.reset(self._token)
+        if isinstance(exc, Exception):
+            self.add_exception(exc)
+        if self.records or self.dropped:
+            self._consoles.deliver(self)
+
     def add(self, record: logging.LogRecord) -> None:
-        if record.levelno < self.level or record.name.startswith(SKIPPED):
+        if record.levelno < self._consoles.level or record.name.startswith(SKIPPED):
             return
         if len(self.records) >= MAX_RECORDS:
             self.dropped += 1
@@ -105,8 +119,14 @@ class Capture:
         self._append("ERROR", "error", "exception", _shortened(text, keep_end=True))
 
     def _append(self, level: str, method: str, logger: str, text: str) -> None:
+        request = f"{self._scope['method']} {self._scope['path']}"
         entry = {"level": level, "method": method, "logger": logger, "text": text}
-        self.records.append({**entry, "request": self.request})
+        self.records.append({**entry, "request": request})
+
+    def target(self) -> str:
+        """The tab the records go to: the one whose request this was, else the new page."""
+        header = Headers(scope=self._scope).get(HEADER)
+        return header if header is not None and _PAGE_ID.fullmatch(header) else self.page
 
 
 def _install_factory() -> None:
@@ -130,32 +150,21 @@ class Consoles:
 
     def __init__(self, hub: Hub, level: int) -> None:
         self._hub = hub
-        self._level = level
+        self.level = level
         self._waiting: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._budgets: dict[str, tuple[float, int]] = {}
+        # Page ids: a secret prefix (other sites cannot guess an id) and a counter (cheap).
+        self._prefix = secrets.token_urlsafe(6)
+        self._count = itertools.count()
         _install_factory()
 
-    @contextmanager
-    def capture(self, scope: Scope) -> Iterator[str]:
-        """Capture what is logged while serving ``scope``; then send it to the tab that made the
-        request (its ``X-Hot-Reload-Page`` header) or else to the new page, whose id it gives."""
-        page = secrets.token_urlsafe(9)  # unguessable by other sites
-        capture = Capture(self._level, f"{scope['method']} {scope['path']}")
-        token = _capture.set(capture)
-        try:
-            yield page
-        except Exception as exc:
-            capture.add_exception(exc)
-            raise
-        finally:
-            _capture.reset(token)
-            header = Headers(scope=scope).get(HEADER)
-            target = header if header is not None and _PAGE_ID.fullmatch(header) else page
-            self._deliver(target, capture)
+    def capture(self, scope: Scope) -> Capture:
+        """``with consoles.capture(scope) as page:`` collects what is logged while serving
+        ``scope``, for the tab that made the request; ``page`` is the id of the new page."""
+        return Capture(self, scope, f"{self._prefix}{next(self._count)}")
 
-    def _deliver(self, page: str, capture: Capture) -> None:
-        if not capture.records and not capture.dropped:
-            return
+    def deliver(self, capture: Capture) -> None:
+        page = capture.target()
         records, dropped = self._spend(page, capture.records, capture.dropped)
         message = {"type": "log", "records": records, "dropped": dropped}
         if not self._hub.send(page, message):

@@ -269,7 +269,10 @@ class HotReload:
 
     def _may_see(self, scope: Scope) -> bool:
         """Whether this request's tab may see debug output (log records)."""
-        return self._refusal(scope, Headers(scope=scope).get("origin")) is None
+        for key, value in scope["headers"]:  # on every request: no Headers object
+            if key == b"origin":
+                return self._refusal(scope, value.decode("latin-1")) is None
+        return True
 
     def _refusal(self, scope: Scope, origin: str | None) -> str | None:
         """Why a page of ``origin`` may not listen to this server, or ``None``: it may."""
