@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._config import ENV_VAR, checked_path, decide, inside_a_server
+from ._csp import Csp
 from ._errors import error_page, syntax_errors
 from ._hub import Hub
 from ._inject import Injector
@@ -108,6 +109,7 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
+        self._csp = Csp()
         self._tag_key: tuple[str, str, int] = ("", "", -1)
         self._tag_made = ("", b"")
 
@@ -142,7 +144,7 @@ class HotReload:
             )
         tag, tag_bytes = self._tag(scope)
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
+        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD", csp=self._csp)
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
