@@ -52,7 +52,7 @@ def client_for(host: str, **options: object) -> TestClient:
 def test_trusted_hosts_get_the_tag_the_client_and_the_socket(host: str) -> None:
     with client_for(host) as client:
         assert "data-hot-reload" in client.get("/").text
-        assert client.get("/__hot_reload__/client.js").status_code == 200
+        assert client.get("/__hot_reload__/client/main.js").status_code == 200
         with client.websocket_connect("/__hot_reload__/ws", headers={"host": host}) as ws:
             assert ws.receive_json()["type"] == "hello"
 
@@ -68,7 +68,7 @@ def test_other_hosts_get_the_page_untouched(host: str) -> None:
 @pytest.mark.parametrize("host", UNTRUSTED)
 def test_other_hosts_are_refused_the_hot_reload_routes(host: str) -> None:
     with client_for(host) as client:
-        assert client.get("/__hot_reload__/client.js").status_code == 403
+        assert client.get("/__hot_reload__/client/main.js").status_code == 403
         with (
             pytest.raises(WebSocketDisconnect) as refused,
             client.websocket_connect("/__hot_reload__/ws", headers={"host": host}),

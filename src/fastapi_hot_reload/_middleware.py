@@ -9,7 +9,6 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -17,10 +16,11 @@ import anyio
 import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._client import ENTRY, client_response
 from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
 from ._errors import error_page, syntax_errors
@@ -41,7 +41,7 @@ class HotReload:
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
-    ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client.js``) live.
+    ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
     ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
     middleware passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
@@ -88,8 +88,7 @@ class HotReload:
         if isinstance(watch, (str, os.PathLike)):
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
         self._path = checked_path(path)
-        self._js_path, self._ws_path = f"{path}/client.js", f"{path}/ws"
-        self._routes = (self._js_path, self._ws_path)
+        self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._force_polling = force_polling
         self._broken: dict[Path, dict[str, Any]] = {}
         self._watching = False
@@ -122,15 +121,23 @@ class HotReload:
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
         elif not self._trust.allows(scope):  # not for us to show: untouched, or refused
-            await (refuse if _route_path(scope) in self._routes else self.app)(scope, receive, send)
-        elif kind == "http" and _route_path(scope) == self._js_path:
-            await _client_response(scope)(scope, receive, send)
+            await (refuse if self._is_ours(scope) else self.app)(scope, receive, send)
         elif kind == "http":
-            await self._http(scope, receive, send)
+            route = _route_path(scope)
+            if route.startswith(self._client_path):
+                name = route[len(self._client_path) :]
+                await client_response(scope, name)(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _is_ours(self, scope: Scope) -> bool:
+        """Whether the request is for one of hot reload's own routes."""
+        route = _route_path(scope)
+        return route == self._ws_path or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -161,9 +168,9 @@ class HotReload:
         root = scope.get("root_path", "")
         key = (root, self._boot, self._rev)
         if key != self._tag_key:
-            src = html.escape(root + self._js_path)
+            src = html.escape(f"{root}{self._client_path}{ENTRY}")
             text = (
-                f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
+                f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
                 f'data-rev="{self._rev}"></script>'
             )
             self._tag_key, self._tag_made = key, (text, text.encode())
@@ -295,17 +302,6 @@ async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) 
     await send({"type": "lifespan.startup.failed", "message": message})
 
 
-def _client_response(scope: Scope) -> Response:
-    if scope["method"] not in ("GET", "HEAD"):
-        return PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET, HEAD"})
-    body = b"" if scope["method"] == "HEAD" else _CLIENT_JS
-    return Response(
-        body,
-        media_type="text/javascript",
-        headers={"cache-control": "no-cache", "content-length": str(len(_CLIENT_JS))},
-    )
-
-
 def _route_path(scope: Scope) -> str:
     """The path without the ASGI ``root_path`` (a mount or a proxy prefix)."""
     path: str = scope["path"]
@@ -336,6 +332,3 @@ def _shown(folder: Path) -> str:
     with suppress(ValueError):
         return f"{folder.relative_to(Path.cwd()).as_posix()}/"
     return f"{folder}/"
-
-
-_CLIENT_JS = files("fastapi_hot_reload").joinpath("client.js").read_bytes()
