@@ -19,8 +19,11 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext
 from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection, connect
+
+from ._browser import TIMEOUT_MS
 
 APP = """
 import os
@@ -178,6 +181,15 @@ def server(app_dir: Path) -> Iterator[Server]:
     running = Server(app_dir)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile on the module's ``browser`` (each browser test module has one)."""
+    opened = browser.new_context()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()
 
 
 class Tab:
