@@ -42,12 +42,19 @@ class HotReload:
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
     ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
-    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
-    middleware passes everything through untouched.
+    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``1/true/yes/on``, ``0/false/no/off``),
+    and when that is unset too, is on unless the server looks like production (several
+    workers, ``fastapi run``, gunicorn, a public bind without ``--reload``); off, the middleware
+    passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    ``allowed_hosts``: host names besides ``localhost``, ``*.localhost`` and IP addresses that
+    may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+
+    Bad options raise ``TypeError``/``ValueError`` here; inside a running server (which builds
+    ``add_middleware`` middleware lazily) they fail the lifespan startup with the same message.
     """
 
     def __init__(
