@@ -296,7 +296,7 @@ def test_a_content_range_keeps_any_response_untouched() -> None:
 )
 def test_html_in_a_charset_that_is_not_ascii_compatible_passes_through(charset: str) -> None:
     body = "<body>hi</body>".encode("utf-16")
-    content_type = f"text/html; charset={charset}"
+    content_type = f"text/html; version=5; charset={charset}"
 
     response = serve(lambda request: Response(body, headers={"content-type": content_type})).get(
         "/"
