@@ -281,3 +281,19 @@ def test_real_server_answers_an_allowed_custom_name(custom_host_server: Server) 
     assert '"hello"' in ws_hello(port, host, origin=f"http://{host}")
     with pytest.raises(InvalidStatus):
         ws_hello(port, f"other.test:{port}")
+
+
+def test_a_changed_file_name_cannot_forge_log_lines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = site(watch=[tmp_path])
+    with (
+        caplog.at_level(logging.INFO, "fastapi_hot_reload"),
+        TestClient(app) as client,
+        client.websocket_connect("/__hot_reload__/ws") as ws,
+    ):
+        ws.receive_json()
+        (tmp_path / "a\nINFO:     reload (rev 9, 9 tabs): b.js").write_text("")
+        assert ws.receive_json()["type"] == "reload"
+    line = next(message for message in caplog.messages if message.startswith("reload"))
+    assert line == "reload (rev 1, 1 tabs): 'a\\nINFO:     reload (rev 9, 9 tabs): b.js'"

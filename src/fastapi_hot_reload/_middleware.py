@@ -243,7 +243,7 @@ class HotReload:
             self._hub.broadcast(message)
             error = message["error"]
             logger.warning(
-                "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
+                "not reloading: %s in %r, line %s", error["message"], error["file"], error["line"]
             )
             return
         by_action: dict[str, set[Path]] = {}
@@ -265,7 +265,8 @@ class HotReload:
         self._rev += 1
         names = sorted({self._relative(path) for path in paths})
         tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
+        shown = ", ".join(map(repr, names))  # quoted: a name with a newline forges no log line
+        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, shown)
 
     def _relative(self, path: Path) -> str:
         """``path`` relative to the watched folder it is in, as the browser client sees it."""
