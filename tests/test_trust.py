@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jinja2
 import pytest
 from fastapi import FastAPI
 from starlette.applications import Starlette
@@ -297,3 +298,17 @@ def test_a_changed_file_name_cannot_forge_log_lines(
         assert ws.receive_json()["type"] == "reload"
     line = next(message for message in caplog.messages if message.startswith("reload"))
     assert line == "reload (rev 1, 1 tabs): 'a\\nINFO:     reload (rev 9, 9 tabs): b.js'"
+
+
+def test_a_hand_placed_tag_renders_nothing_for_other_hosts() -> None:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"p": "<body>{{ hot_reload_script() }}</body>"})
+    )
+
+    def endpoint(request: Request) -> Response:
+        return HTMLResponse(env.get_template("p").render(request=request))
+
+    app = HotReload(Starlette(routes=[Route("/", endpoint)]), templates=env)
+    with TestClient(app) as client:
+        assert client.get("/", headers={"host": "shop.example"}).text == "<body></body>"
+        assert "data-hot-reload" in client.get("/", headers={"host": "localhost"}).text
