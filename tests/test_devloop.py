@@ -10,13 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from ._browser import Watched
+from ._browser import Watched, chromium
 from ._htmx import htmx_js
 from .conftest import Server, page, write_app
-from .test_browser import browser as browser
-from .test_browser import context as context
 from .test_browser import expect_connected, open_tab
 
 pytestmark = pytest.mark.browser
@@ -43,8 +41,8 @@ async def noisy(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "index.html", {"pid": os.getpid()})
 """
 
-#: An ASGI wrapper that hands the app every request with another ``Host``, as a proxy that
-#: rewrites it would (and then the browser's ``Origin`` no longer matches).
+#: An ASGI wrapper that hands the app every request with another ``Host`` (a trusted one: an IP
+#: address), as a proxy that rewrites it would; the browser's ``Origin`` then names another host.
 HOST_REWRITING_PROXY = """
 from webapp import app as site
 
@@ -52,9 +50,15 @@ from webapp import app as site
 async def app(scope, receive, send):
     if scope["type"] != "lifespan":
         headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
-        scope = {**scope, "headers": [*headers, (b"host", b"backend.internal:8000")]}
+        scope = {**scope, "headers": [*headers, (b"host", b"127.0.0.2:8000")]}
     await site(scope, receive, send)
 """
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -124,9 +128,8 @@ def test_refused_origin_shows_the_servers_reason(app_dir: Path, context: Browser
         tab.page.goto(server.url)
 
         expect(status(tab.page)).to_have_text(
-            f"cannot connect: refused a hot reload connection from {server.url}: only pages of "
-            "this server (backend.internal:8000) may connect (add it to allowed_origins if it "
-            "is yours)"
+            f"cannot connect: hot reload refused origin '{server.url}' (add it to "
+            "allowed_origins if that page is yours)"
         )
         expect(tab.page.locator("hot-reload-status")).to_have_attribute("data-state", "refused")
     finally:

@@ -17,6 +17,9 @@ from starlette.testclient import TestClient
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._editor import ENV_VAR, PRESETS, editor_template, editor_url
 
+#: What a browser navigation asks for: only such requests get the error page.
+PAGE = {"accept": "text/html"}
+
 
 @pytest.fixture(autouse=True)
 def no_editor_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +115,7 @@ def test_error_page_links_the_template_line_and_each_traceback_frame(tmp_path: P
     view = Route("/", lambda request: HTMLResponse(env.get_template("broken.html").render()))
     app = HotReload(Starlette(routes=[view]), templates=env, editor="vscode")
 
-    page = TestClient(app, raise_server_exceptions=False).get("/").text
+    page = TestClient(app, raise_server_exceptions=False).get("/", headers=PAGE).text
 
     template = tmp_path.resolve() / "broken.html"
     where = f'<p class=where><a href="vscode://file{template}:2">{template}:2</a></p>'
@@ -131,7 +134,7 @@ def test_traceback_frames_that_are_no_file_are_not_linked() -> None:
     )
     app = HotReload(Starlette(routes=[Route("/", namespace["view"])]), editor="zed")
 
-    page = TestClient(app, raise_server_exceptions=False).get("/").text
+    page = TestClient(app, raise_server_exceptions=False).get("/", headers=PAGE).text
 
     assert "File &quot;&lt;generated&gt;&quot;, line 2" in page
     assert "zed://file/" in page  # starlette's own frames are files: linked
@@ -141,7 +144,7 @@ def test_traceback_frames_that_are_no_file_are_not_linked() -> None:
 def test_error_page_without_an_editor_has_no_links() -> None:
     app = HotReload(Starlette(routes=[Route("/", failing_view)]))
 
-    page = TestClient(app, raise_server_exceptions=False).get("/").text
+    page = TestClient(app, raise_server_exceptions=False).get("/", headers=PAGE).text
 
     assert "RuntimeError: the view failed" in page
     assert "<a " not in page

@@ -201,7 +201,7 @@ def test_budgets_of_gone_pages_are_forgotten(monkeypatch: pytest.MonkeyPatch) ->
 def test_an_exception_while_rendering_reaches_the_error_page_console() -> None:
     hot_reload = app()
     with TestClient(hot_reload, raise_server_exceptions=False) as client:
-        page = client.get("/fail")
+        page = client.get("/fail", headers={"accept": "text/html"})
         assert page.status_code == 500
         with client.websocket_connect(f"/__hot_reload__/ws?page={page_id(page.text)}") as socket:
             socket.receive_json()
@@ -239,7 +239,7 @@ def test_browser_logs_off_captures_nothing_and_tags_have_no_page_id() -> None:
 def test_pages_of_other_origins_get_no_page_id() -> None:
     with TestClient(app()) as client:
         page = client.get("/", headers={"origin": "http://evil.example"}).text
-        same = client.get("/", headers={"origin": "http://testserver"}).text
+        same = client.get("/", headers={"origin": "http://localhost"}).text
 
     assert "data-page" not in page
     assert "data-page" in same

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeAlias
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import anyio
 import jinja2
@@ -24,6 +24,8 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._client import ENTRY, client_response
+from ._config import ENV_VAR, checked_path, decide, inside_a_server
+from ._csp import Csp
 from ._editor import editor_template, editor_url
 from ._errors import error_page, syntax_errors
 from ._hub import Hub
@@ -31,20 +33,12 @@ from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
 from ._logs import Consoles, browser_level
 from ._probe import probe_response
+from ._trust import Trust, accepts_html, refuse
 from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
 Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
-ENV_VAR = "FASTAPI_HOT_RELOAD"
-_OFF = {"0", "false", "no", "off"}
-
-
-def _enabled(enabled: bool | None) -> bool:
-    """``None`` means: on unless the environment variable says off."""
-    if enabled is not None:
-        return enabled
-    return os.environ.get(ENV_VAR, "").strip().lower() not in _OFF
 
 
 class HotReload:
@@ -54,10 +48,14 @@ class HotReload:
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
     ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
-    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
-    middleware passes everything through untouched.
+    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``1/true/yes/on``, ``0/false/no/off``),
+    and when that is unset too, is on unless the server looks like production (several
+    workers, ``fastapi run``, gunicorn, a public bind without ``--reload``); off, the middleware
+    passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    ``allowed_hosts``: host names besides ``localhost``, ``*.localhost`` and IP addresses that
+    may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
     ``editor``: link files and lines on error pages and overlays to an editor: a preset
@@ -67,6 +65,9 @@ class HotReload:
     to that tab's browser console; ``False`` turns it off.
     ``status``: show a small status element while the page is out of date (restarting, server
     not answering, cannot connect); ``False`` leaves the page alone.
+
+    Bad options raise ``TypeError``/``ValueError`` here; inside a running server (which builds
+    ``add_middleware`` middleware lazily) they fail the lifespan startup with the same message.
     """
 
     def __init__(
@@ -78,43 +79,67 @@ class HotReload:
         path: str = "/__hot_reload__",
         enabled: bool | None = None,
         force_polling: bool | None = None,
+        allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
         editor: str | None = None,
         browser_logs: str | int | bool = "WARNING",
         status: bool = True,
     ) -> None:
         self.app = app
-        self.enabled = _enabled(enabled)
+        #: A configuration error found while the server imports the app or builds its
+        #: middleware: reported when the lifespan starts (raised at once everywhere else).
+        self._failure: Exception | None = None
+        try:
+            self._setup(templates, watch, path, enabled, force_polling)
+            self._trust = Trust(allowed_hosts, allowed_origins)
+            self._setup_dev_loop(editor, browser_logs, status)
+        except (TypeError, ValueError) as exc:
+            if not inside_a_server():
+                raise
+            self.enabled, self._failure = True, exc
+
+    def _setup_dev_loop(self, editor: str | None, logs: str | int | bool, status: bool) -> None:
+        """Editor links, server logs in the browser console, the status note."""
+        self._editor = editor_template(editor)
+        self._status = status
+        level = browser_level(logs)
+        self._consoles = Consoles(self._hub, level) if self.enabled and level is not None else None
+
+    def _setup(
+        self,
+        templates: Templates | Sequence[Templates] | None,
+        watch: Iterable[str | os.PathLike[str]],
+        path: str,
+        enabled: bool | None,
+        force_polling: bool | None,
+    ) -> None:
         self._envs = environments(templates)
         for env in self._envs:  # also when off, so templates that call it still render
             env.globals.setdefault("hot_reload_script", hot_reload_script)
         if isinstance(watch, (str, os.PathLike)):
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
-        if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
-        self._path = path
+        self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._force_polling = force_polling
-        self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
-        self._refused: set[str] = set()
-        self._editor = editor_template(editor)
-        level = browser_level(browser_logs)
-        self._status = status
         self._broken: dict[Path, dict[str, Any]] = {}
         self._watching = False
         self._told_not_watching = False
+        self.enabled, warning = decide(enabled)
+        if warning:
+            _log_where_uvicorn_logs()
+            logger.warning(warning)
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
         self._template_folders = [
             folder.resolve() for env in self._envs for folder in loader_folders(env.loader)
         ]
-        watched = [_existing_folder(folder) for folder in watch]
+        watched = [_watched_folder(folder) for folder in watch]
         #: Every folder watched: the templates' first, then ``watch``, each once.
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
-        self._consoles = None if level is None else Consoles(self._hub, level)
+        self._csp = Csp()
         self._tag_key: tuple[str, str, int] = ("", "", -1)
         self._tag_made = ""
 
@@ -122,22 +147,53 @@ class HotReload:
         kind = scope["type"]
         if not self.enabled or kind not in ("http", "websocket", "lifespan"):
             await self.app(scope, receive, send)
+        elif (failure := self._failure) is not None:
+            await _fail(failure, scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
+        elif not self._trust.allows(scope):  # not for us to show: untouched, or refused
+            await self._refused(scope, receive, send)
         elif kind == "http":
             route = _route_path(scope)
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
-            elif route == self._ws_path:  # a tab asking why its websocket cannot connect
-                origin = _query_value(scope, "origin") or None
-                await probe_response(self._refusal(scope, origin))(scope, receive, send)
+            elif route == self._ws_path:
+                await self._probe(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _refused(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An untrusted request: the app's own business, or refused if it is for our routes.
+
+        A page of another origin on a trusted host (behind a proxy that rewrites ``Host``) still
+        gets the client (public, static code) and the probe's answer: it says in the page why
+        its socket is refused.
+        """
+        route, http = _route_path(scope), scope["type"] == "http"
+        if http and route == self._ws_path:
+            await self._probe(scope, receive, send)
+        elif (
+            http and route.startswith(self._client_path) and self._trust.refusal(scope, "") is None
+        ):
+            name = route[len(self._client_path) :]
+            await client_response(scope, name)(scope, receive, send)
+        else:
+            await (refuse if self._is_ours(scope) else self.app)(scope, receive, send)
+
+    async def _probe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A tab whose websocket failed asks why over plain HTTP, naming its page's origin."""
+        origin = Headers(scope=scope).get("origin") or _query_value(scope, "origin")
+        await probe_response(self._trust.refusal(scope, origin))(scope, receive, send)
+
+    def _is_ours(self, scope: Scope) -> bool:
+        """Whether the request is for one of hot reload's own routes."""
+        route = _route_path(scope)
+        return route == self._ws_path or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -149,7 +205,7 @@ class HotReload:
                 "watched: wrap the outermost app (a mounted app gets no lifespan) and run the "
                 "server with its lifespan on"
             )
-        if self._consoles is None or not self._may_see(scope):
+        if self._consoles is None:
             await self._respond(scope, receive, send, self._tag(scope))
             return
         with self._consoles.capture(scope) as page:
@@ -158,14 +214,16 @@ class HotReload:
     async def _respond(self, scope: Scope, receive: Receive, send: Send, tag: str) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD")
+        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD", csp=self._csp)
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
-            if not injector.started:
+            if not injector.started and accepts_html(scope):
                 page = error_page(exc, self._template_folders, tag, self._editor)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
+            else:  # an API client: the app's own error response, if it sent one
+                await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope, page: str = "") -> str:
@@ -187,8 +245,13 @@ class HotReload:
         )
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app's own lifespan; watch from its startup to its shutdown."""
-        stop = anyio.Event()
+        """Run the app's own lifespan; watch from its startup to its shutdown.
+
+        The server hears "shutdown complete" only once the watcher has stopped: it tears its
+        loop down then, and a lifespan still running is cancelled, which uvicorn reports as
+        "ASGI 'lifespan' protocol appears unsupported" at every Ctrl+C and restart.
+        """
+        stop, stopped = anyio.Event(), anyio.Event()
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
 
@@ -200,7 +263,10 @@ class HotReload:
 
             async def send_(message: Message) -> None:
                 if message["type"] == "lifespan.startup.complete":
-                    self._start(tasks, stop)
+                    self._start(tasks, stop, stopped)
+                elif message["type"].startswith("lifespan.shutdown.") and self._watching:
+                    stop.set()
+                    await stopped.wait()
                 await send(message)
 
             try:
@@ -212,14 +278,19 @@ class HotReload:
         if failure is not None:
             raise failure
 
-    def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
+    def _start(self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event) -> None:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
         self._watching = True
         folders = self._folders
-        tasks.start_soon(
-            lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
-        )
+
+        async def watch() -> None:
+            try:
+                await watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
+            finally:
+                stopped.set()
+
+        tasks.start_soon(watch)
         _log_where_uvicorn_logs()
         shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
         logger.info(
@@ -233,7 +304,7 @@ class HotReload:
             self._hub.broadcast(message)
             error = message["error"]
             logger.warning(
-                "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
+                "not reloading: %s in %r, line %s", error["message"], error["file"], error["line"]
             )
             return
         by_action: dict[str, set[Path]] = {}
@@ -258,7 +329,8 @@ class HotReload:
         names = sorted({self._relative(path) for path in paths})
         message = {"type": kind, "rev": self._rev, "paths": names, "t": _now_ms()}
         tabs = self._hub.broadcast(message)
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
+        shown = ", ".join(map(repr, names))  # quoted: a name with a newline forges no log line
+        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, shown)
 
     def _relative(self, path: Path) -> str:
         """``path`` relative to the watched folder it is in, as the browser client sees it."""
@@ -267,41 +339,9 @@ class HotReload:
                 return path.relative_to(folder).as_posix() if path != folder else folder.name
         return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
 
-    def _may_see(self, scope: Scope) -> bool:
-        """Whether this request's tab may see debug output (log records)."""
-        for key, value in scope["headers"]:  # on every request: no Headers object
-            if key == b"origin":
-                return self._refusal(scope, value.decode("latin-1")) is None
-        return True
-
-    def _refusal(self, scope: Scope, origin: str | None) -> str | None:
-        """Why a page of ``origin`` may not listen to this server, or ``None``: it may."""
-        if origin is None:  # not a browser: curl, websocket libraries, our own tests
-            return None
-        origin = origin.lower().rstrip("/")
-        host = Headers(scope=scope).get("host")
-        if origin in self._allowed_origins or urlsplit(origin).netloc == host:
-            return None
-        return (
-            f"refused a hot reload connection from {origin}: only pages of this server "
-            f"({host}) may connect (add it to allowed_origins if it is yours)"
-        )
-
-    def _origin_allowed(self, scope: Scope) -> bool:
-        """Only pages of this server may listen: no other site open in the same browser."""
-        if (refusal := self._refusal(scope, Headers(scope=scope).get("origin"))) is None:
-            return True
-        if refusal not in self._refused:  # once per origin and host
-            self._refused.add(refusal)
-            logger.warning("%s", refusal)
-        return False
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
-        if not self._origin_allowed(scope):
-            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
-            return
         await send({"type": "websocket.accept"})
         page = _query_value(scope, "page")
         with self._hub.subscribe(page) as queue:
@@ -339,6 +379,15 @@ def _query_value(scope: Scope, name: str) -> str:
     return parse_qs(query.decode("latin-1")).get(name, [""])[0]
 
 
+async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Stop the server's startup with a configuration error, as one clear line."""
+    if scope["type"] != "lifespan":  # a server without a lifespan: each request fails with it
+        raise failure
+    await receive()  # lifespan.startup
+    message = f"hot reload is misconfigured: {failure}"
+    await send({"type": "lifespan.startup.failed", "message": message})
+
+
 def _route_path(scope: Scope) -> str:
     """The path without the ASGI ``root_path`` (a mount or a proxy prefix)."""
     path: str = scope["path"]
@@ -346,11 +395,11 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
-def _existing_folder(folder: str | os.PathLike[str]) -> Path:
+def _watched_folder(folder: str | os.PathLike[str]) -> Path:
+    """A folder to watch; one that does not exist yet is watched once it does."""
     path = Path(folder)
-    if not path.is_dir():
-        what = "a file, not a folder" if path.exists() else "no such folder"
-        raise ValueError(f"watch: {os.fspath(folder)!r} is {what} (resolved: {path.resolve()})")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"watch: {os.fspath(folder)!r} is a file, not a folder")
     return path.resolve()
 
 
