@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -160,7 +161,8 @@ async def test_an_error_found_inside_the_server_fails_the_lifespan_startup() -> 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app({"type": "lifespan"}, receive, send)
+    with pytest.raises(ValueError, match="got '/hot/'"):  # as Starlette does after a failure
+        await app({"type": "lifespan"}, receive, send)
     assert sent == [
         {
             "type": "lifespan.startup.failed",
@@ -171,6 +173,14 @@ async def test_an_error_found_inside_the_server_fails_the_lifespan_startup() -> 
     ]
     with pytest.raises(ValueError, match="got '/hot/'"):  # a server without a lifespan
         await app({"type": "http", "headers": []}, receive, send)
+
+
+def test_a_configuration_error_of_add_middleware_is_raised_by_the_test_client() -> None:
+    app = FastAPI()
+    app.add_middleware(HotReload, path="/hot/")  # built inside the client's event loop
+
+    with pytest.raises(ValueError, match="got '/hot/'"), TestClient(app):
+        pass  # pragma: no cover - the startup fails
 
 
 MISCONFIGURED = """
