@@ -239,3 +239,24 @@ def assert_one_error(log: str, message: str) -> None:
     assert lines[1] == "ERROR:    Application startup failed. Exiting."
     assert "Traceback" not in log
     assert "unsupported" not in log
+
+
+def test_uvicorn_workers_switch_it_off_by_default_and_say_so(app_dir: Path) -> None:
+    """Spawned workers see the command line too: each one says it is off, and is."""
+    server = Server(app_dir, "--workers", "2")
+    try:
+        # The workers listen once their startup is complete.
+        first = server.wait_for_log("Application startup complete")
+        server.wait_for_log("Application startup complete", start=server.lines.index(first) + 1)
+        page = server.get("/")
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    assert "data-hot-reload" not in page.text
+    assert (
+        server.log.count(
+            "WARNING:  hot reload is off: this looks like a production server (2 workers); "
+            "set FASTAPI_HOT_RELOAD=1 or enabled=True to turn it on"
+        )
+        == 2
+    )
