@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import anyio.from_thread
+import anyio.lowlevel
 from starlette.datastructures import State
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope
@@ -21,16 +22,17 @@ EXAMPLE = '{"paths": ["index.html", "app.css"]}'
 
 
 class Notifier:
-    """Tells ``Changes`` from the event loop's thread, or from a worker thread through anyio."""
+    """Tells ``Changes`` on the event loop's thread, waiting there from any other thread."""
 
     def __init__(self, changes: Changes) -> None:
         self._changes = changes
         self._thread = threading.get_ident()
+        self._token = anyio.lowlevel.current_token()
 
     def __call__(self, names: list[str]) -> dict[str, Any]:
         if threading.get_ident() == self._thread:
             return self._changes.notify(names)
-        return anyio.from_thread.run_sync(self._changes.notify, names)
+        return anyio.from_thread.run_sync(self._changes.notify, names, token=self._token)
 
 
 def register(apps: Iterable[object], notifier: Notifier) -> None:
