@@ -244,3 +244,73 @@ async def test_a_changed_template_beyond_the_compile_limit_is_only_evicted(
     assert env.compiled == ["b.html", "a.html"]  # b's first load, then a's recompile only
     assert env.get_template("b.html") is not b
     assert "2 templates changed: compiled 1 now" in caplog.text
+
+
+async def test_a_failing_template_that_compiles_once_settled_is_never_reported(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder))
+    changes, hub = checker(folder, env)
+    with hub.subscribe() as queue:
+        (folder / "a.html").write_text("{% if x %}half")
+        changes.add({folder / "a.html"})
+        await changes.step()  # fails: waits to settle
+        (folder / "a.html").write_text("{% if x %}whole{% endif %}")  # its event still on its way
+        monkeypatch.setattr(_changes, "SETTLE_MS", 0)
+        await changes.step()
+
+        assert json.loads(queue.receive_nowait()) == {
+            "type": "reload",
+            "rev": 1,
+            "paths": ["a.html"],
+        }
+    assert changes.error_message() is None
+
+
+async def test_a_folder_too_big_to_compare_reloads_as_a_whole(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_changes, "SNAPSHOT_LIMIT", 1)
+    changes, hub = checker(folder, jinja2.Environment())
+    with hub.subscribe() as queue:
+        changes.add({folder})
+        await changes.step()
+
+        assert json.loads(queue.receive_nowait())["paths"] == [folder.name]
+
+
+async def test_a_build_that_stops_answering_is_no_longer_waited_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "fastapi_hot_reload")
+    templates, static = tmp_path / "templates", tmp_path / "static"
+    templates.mkdir()
+    static.mkdir()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates))
+    hub = Hub()
+    changes = Changes(hub, [env], [templates], [templates, static])
+    page, css = templates / "a.html", static / "app.css"
+    sent: list[dict[str, Any]] = []
+    with hub.subscribe() as queue, anyio.fail_after(10):
+
+        async def save(path: Path, then: Path | None = None) -> None:
+            path.write_text(f"{len(sent)}")  # noqa: ASYNC240 - a tiny file; nothing else waits
+            changes.add({path})
+            if then is not None:
+                await anyio.sleep(0.005)  # the build tool's latency: the scenario under test
+                then.write_text(f"{len(sent)}")  # noqa: ASYNC240
+                changes.add({then})
+            sent.append(json.loads(await queue.receive()))
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(changes.run)
+            await save(page)
+            await save(css)  # soon after: the build is learned
+            await save(page, then=css)
+            await save(page)  # no build output this time
+            tasks.cancel_scope.cancel()
+
+    assert [m["type"] for m in sent] == ["reload", "css", "reload", "reload"]
+    assert sent[2]["paths"] == ["a.html", "app.css"]  # the second pair went out as one
+    assert "build output followed a template save" in caplog.text
+    assert "no build output followed this template save" in caplog.text

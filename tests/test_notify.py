@@ -141,3 +141,13 @@ def test_notify_through_the_wrapping_instance(tmp_path: Path) -> None:
         ws.receive_json()
         assert notify(wrapped, "a.png") == {"type": "image", "rev": 1, "paths": ["a.png"]}
         assert ws.receive_json()["type"] == "image"
+
+
+def test_notify_reads_a_body_sent_in_pieces(notify_server: Server) -> None:
+    tab = Tab(notify_server.ws_url)
+
+    response = post(notify_server, content=iter([b'{"paths":', b' ["logo.png"]}']))
+
+    assert response.status_code == 200
+    assert tab.next() == {"type": "image", "rev": 1, "paths": ["logo.png"]}
+    tab.close()

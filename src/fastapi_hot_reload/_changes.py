@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ class Changes:
         if self._failing:
             await self._settle_failing(now)
         if not self._failing and self._held:
-            self._send_held(now)
+            self._send_held(time.monotonic())
 
     async def _judge_pending(self, now: float) -> None:
         stamps = dict(self._pending)
@@ -154,7 +155,7 @@ class Changes:
         changed, errors = await anyio.to_thread.run_sync(self._examine, list(ready))
         if any(not self._is_template(path) for path in ready):
             self._hold_until = 0.0  # the build wrote its output: a held update may go
-        if any(self._is_template(path) for path in changed) and not self._held:
+        if self._build_wait and not self._held and any(map(self._is_template, changed)):
             self._hold_until = time.monotonic() + self._build_wait
         for path in changed:
             self._failing.pop(path, None)
@@ -162,6 +163,8 @@ class Changes:
         for path in errors:
             self._failing[path] = ready[path]
         self._held |= changed
+        if any(path in self.broken for path in ready.keys() - changed):
+            self._send_error()  # saved again, still broken: show the dismissed overlay again
 
     def _examine(self, paths: list[Path]) -> tuple[set[Path], dict[Path, dict[str, Any]]]:
         """In a worker thread: which paths really changed, and which changed templates fail."""
@@ -225,13 +228,10 @@ class Changes:
         """
         for folder in self._folders:
             for path in _files.walk(folder, self._keeps, SNAPSHOT_LIMIT):
-                now = _files.fingerprint(path)
-                try:
-                    fresh = path.stat().st_mtime_ns >= started_ns - 50_000_000
-                except OSError:
-                    continue
-                if not fresh:
-                    self._fingerprints.setdefault(path, now)
+                now = _files.fingerprint(path)  # before the mtime: see above
+                with suppress(OSError):  # gone again
+                    if path.stat().st_mtime_ns < started_ns - 50_000_000:
+                        self._fingerprints.setdefault(path, now)
 
     def _keeps(self, path: Path) -> bool:
         return self._keep(Change.modified, str(path))
@@ -252,9 +252,8 @@ class Changes:
         errors = await anyio.to_thread.run_sync(self._compile, sorted(settled))
         for path in settled:
             del self._failing[path]
-            if path in errors:
-                self.broken[path] = errors[path]
-        if errors and not self._failing:
+        self.broken.update(errors)
+        if errors:
             self._send_error()
 
     def _send_held(self, now: float) -> None:

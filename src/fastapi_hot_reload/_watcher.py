@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import stat
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -52,12 +51,11 @@ async def keep_running(what: str, task: Callable[[], Awaitable[None]]) -> None:
     """
     failures = 0
     while True:
-        started = time.monotonic()
         try:
             await task()
             return
         except Exception as exc:
-            failures = 1 if time.monotonic() - started > RECHECK_MS / 1000 else failures + 1
+            failures += 1
             delay = min(MAX_BACKOFF_S, 0.05 * 2**failures)
             logger.warning(
                 "%s failed (%s), trying again in %.1f s", what, _cause(exc), delay, exc_info=exc
@@ -99,8 +97,7 @@ async def watch_folders(
             _log_failure(exc, list(present), delay, said)
             with anyio.move_on_after(delay):
                 await stop.wait()
-            if present:
-                on_change(set(present))
+            on_change(set(present))
 
 
 async def _watch_until_folders_change(
