@@ -205,3 +205,17 @@ async def test_watchfiles_own_info_lines_are_silenced(tmp_path: Path) -> None:
     await watch_folders([tmp_path], lambda paths: None, stop)
 
     assert logging.getLogger("watchfiles.main").level == logging.WARNING
+
+
+async def test_a_file_where_a_folder_should_be_is_not_watched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "static").write_text("a file, not a folder")
+    stop = anyio.Event()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(watch_folders, [tmp_path / "static"], lambda paths: None, stop)
+        with anyio.fail_after(10):
+            while "no such folder" not in caplog.text:  # noqa: ASYNC110 - a log line, not an event
+                await anyio.sleep(0.01)
+        stop.set()
