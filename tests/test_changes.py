@@ -156,7 +156,7 @@ def test_message_names_a_few_paths_and_counts_the_rest() -> None:
 
     assert message("css", 3, names) == {"type": "css", "rev": 3, "paths": names[:SHOWN], "more": 5}
     assert message("reload", 1, ["a"]) == {"type": "reload", "rev": 1, "paths": ["a"]}
-    assert shown(names).endswith(f"{names[SHOWN - 1]} and 5 more")
+    assert shown(names).endswith(f"'{names[SHOWN - 1]}' and 5 more")
     assert action("app.css") == "css"
 
 

@@ -165,14 +165,14 @@ def test_reload_is_logged_with_paths(server: Server, tabs: list[Tab], app_dir: P
     page(app_dir, "<h1>changed</h1>")
     tabs[0].next()
 
-    server.wait_for_log(r"INFO.*reload \(rev 1, 2 tabs\): index\.html")
+    server.wait_for_log(r"INFO.*reload \(rev 1, 2 tabs\): 'index\.html'")
 
 
 def test_disabled_by_environment_adds_nothing(app_dir: Path) -> None:
     server = Server(app_dir, env={"FASTAPI_HOT_RELOAD": "0"})
     try:
         assert "<script" not in server.get().text
-        assert server.get("/__hot_reload__/client.js").status_code == 404
+        assert server.get("/__hot_reload__/client/main.js").status_code == 404
         assert "hot reload on" not in server.log
     finally:
         server.stop()

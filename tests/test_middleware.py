@@ -41,9 +41,20 @@ def test_watch_given_as_a_string_is_a_type_error() -> None:
         page_app(watch="static")
 
 
-def test_missing_watch_folder_is_named_in_a_value_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"watch: '.*nowhere' is no such folder"):
-        page_app(watch=[tmp_path / "nowhere"])
+def test_missing_watch_folder_is_a_warning_and_watched_once_it_exists(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    later = tmp_path / "later"
+    app = page_app(watch=[later])
+    with (
+        caplog.at_level(logging.INFO, "fastapi_hot_reload"),
+        TestClient(app) as client,
+        client.websocket_connect("/__hot_reload__/ws") as socket,
+    ):
+        socket.receive_json()
+        later.mkdir()
+        assert socket.receive_json() == {"type": "reload", "rev": 1, "paths": ["later"]}
+    assert f"not watching {later}: no such folder (watched again once it exists)" in caplog.text
 
 
 def test_watch_of_a_file_is_a_value_error(tmp_path: Path) -> None:
@@ -52,58 +63,54 @@ def test_watch_of_a_file_is_a_value_error(tmp_path: Path) -> None:
         page_app(watch=[tmp_path / "style.css"])
 
 
-@pytest.mark.parametrize("path", ["hot", "/hot/", ""])
-def test_bad_path_is_a_value_error(path: str) -> None:
-    with pytest.raises(ValueError, match=f"path: expected a URL path.*got {path!r}"):
-        page_app(path=path)
-
-
-@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
-def test_environment_variable_turns_it_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
-    assert page_app().enabled is False
-
-
-@pytest.mark.parametrize("value", ["1", "true", ""])
-def test_environment_variable_leaves_it_on(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
-    assert page_app().enabled is True
-
-
-def test_explicit_enabled_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", "0")
-    assert page_app(enabled=True).enabled is True
-
-
 def test_disabled_is_a_pure_pass_through(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     app = page_app(enabled=False, watch=[tmp_path / "missing is fine when off"])
     with caplog.at_level(logging.DEBUG, "fastapi_hot_reload"), TestClient(app) as client:
         assert client.get("/").text == "<body></body>"
-        assert client.get("/__hot_reload__/client.js").status_code == 404
+        assert client.get("/__hot_reload__/client/main.js").status_code == 404
         with pytest.raises(WebSocketDisconnect), client.websocket_connect("/__hot_reload__/ws"):
             pass  # pragma: no cover - the app has no such route
     assert caplog.text == ""
 
 
-def test_client_script_is_served_as_javascript() -> None:
+def test_client_modules_are_served_as_javascript() -> None:
     with TestClient(page_app()) as client:
-        response = client.get("/__hot_reload__/client.js")
-        head = client.head("/__hot_reload__/client.js")
-        post = client.post("/__hot_reload__/client.js")
+        response = client.get("/__hot_reload__/client/main.js")
+        head = client.head("/__hot_reload__/client/main.js")
+        post = client.post("/__hot_reload__/client/main.js")
+        sibling = client.get("/__hot_reload__/client/connection.js")
 
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == "no-cache"
-    assert "[hot-reload]" in response.text
+    assert "from './connection.js'" in response.text
+    assert "new WebSocket" in sibling.text
     assert head.content == b""
     assert head.headers["content-length"] == str(len(response.content))
     assert post.status_code == 405
     assert post.headers["allow"] == "GET, HEAD"
 
 
+def test_unchanged_client_module_is_revalidated_with_a_304() -> None:
+    with TestClient(page_app()) as client:
+        etag = client.get("/__hot_reload__/client/main.js").headers["etag"]
+        again = client.get("/__hot_reload__/client/main.js", headers={"if-none-match": etag})
+        other = client.get("/__hot_reload__/client/main.js", headers={"if-none-match": '"x"'})
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert other.status_code == 200
+
+
+def test_unknown_client_file_is_not_found() -> None:
+    with TestClient(page_app()) as client:
+        assert client.get("/__hot_reload__/client/nope.js").status_code == 404
+        assert client.get("/__hot_reload__/client/x/main.js").status_code == 404
+
+
 def test_custom_path_moves_the_endpoints() -> None:
     with TestClient(page_app(path="/_dev")) as client:
-        assert client.get("/_dev/client.js").status_code == 200
-        assert 'src="/_dev/client.js"' in client.get("/").text
+        assert client.get("/_dev/client/main.js").status_code == 200
+        assert 'src="/_dev/client/main.js"' in client.get("/").text
         with client.websocket_connect("/_dev/ws") as socket:
             assert socket.receive_json()["type"] == "hello"
 

@@ -62,8 +62,9 @@ def message(kind: str, rev: int, names: Sequence[str]) -> dict[str, Any]:
 
 
 def shown(names: Sequence[str]) -> str:
-    """``a, b, c and 12 more``: a log line never lists a whole build's output."""
-    listed = ", ".join(names[:SHOWN])
+    """``'a', 'b' and 12 more``: a log line never lists a whole build's output; quoted, so a
+    name with a newline forges no log line."""
+    listed = ", ".join(map(repr, names[:SHOWN]))
     return f"{listed} and {len(names) - SHOWN} more" if len(names) > SHOWN else listed
 
 
@@ -207,17 +208,21 @@ class Changes:
         ]
 
     def _rescan(self, folder: Path) -> set[Path]:
-        """A folder (re)appeared or its watch missed a batch: what differs from what we saw."""
+        """A folder (re)appeared, was replaced, or its watch missed a batch: the files that
+        differ from what we saw, and the folder itself if it was not there before."""
         found = set(_files.walk(folder, self._keeps, SNAPSHOT_LIMIT))
         if len(found) >= SNAPSHOT_LIMIT:
             return {folder}  # too big to compare: reload to be sure
         known = {path for path in self._fingerprints if path.is_relative_to(folder)}
         changed = set()
-        for path in found | known:
+        for path in (found | known) - {folder}:
             now = _files.fingerprint(path)
             if now is None or self._fingerprints.get(path) != now:
                 self._fingerprints[path] = now
                 changed.add(path)
+        if self._fingerprints.get(folder) != _files.PRESENT:
+            self._fingerprints[folder] = _files.PRESENT
+            changed.add(folder)
         return changed
 
     def _snapshot(self, started_ns: int) -> None:
@@ -227,6 +232,8 @@ class Changes:
         (so that event counts as a change) rather than recorded with its new bytes.
         """
         for folder in self._folders:
+            if folder.is_dir():
+                self._fingerprints.setdefault(folder, _files.PRESENT)
             for path in _files.walk(folder, self._keeps, SNAPSHOT_LIMIT):
                 now = _files.fingerprint(path)  # before the mtime: see above
                 with suppress(OSError):  # gone again
@@ -305,7 +312,7 @@ class Changes:
         self._hub.broadcast(error)
         body = error["error"]
         logger.warning(
-            "not reloading: %s in %s, line %s", body["message"], body["file"], body["line"]
+            "not reloading: %s in %r, line %s", body["message"], body["file"], body["line"]
         )
 
     def error_message(self) -> dict[str, Any] | None:

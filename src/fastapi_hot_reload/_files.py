@@ -14,6 +14,8 @@ from pathlib import Path
 MAX_HASHED_BYTES = 16 * 2**20
 #: The fingerprint of a file that is not there.
 MISSING = b"missing"
+#: What a watched folder that is there is recorded as (its files have their own).
+PRESENT = b"folder"
 
 
 def fingerprint(path: Path) -> bytes | None:

@@ -60,12 +60,10 @@ def notify(app_or_request: object, *paths: str) -> dict[str, Any] | None:
     return None
 
 
-async def notify_response(
-    scope: Scope, receive: Receive, notifier: Notifier | None, allowed: bool
-) -> Response:
-    """``POST {path}/notify``, optional body ``{"paths": [...]}``: the message sent, as JSON."""
-    if not allowed:
-        return PlainTextResponse("refused: only pages of this server may notify", 403)
+async def notify_response(scope: Scope, receive: Receive, notifier: Notifier | None) -> Response:
+    """``POST {path}/notify``, optional body ``{"paths": [...]}``: the message sent, as JSON.
+
+    Whoever may use the websocket may notify (the middleware refuses others first)."""
     if scope["method"] != "POST":
         return PlainTextResponse("Method Not Allowed", 405, headers={"allow": "POST"})
     body = await _body(receive)

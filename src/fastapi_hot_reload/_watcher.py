@@ -178,7 +178,7 @@ def _log_failure(exc: Exception, folders: list[Path], delay: float, said: set[st
     if found := re.search(r'Unable to decode path "(.*)" to string', cause):
         if found[1] not in said:
             said.add(found[1])
-            logger.warning("skipping %s: its name is not valid UTF-8 (rename it)", found[1])
+            logger.warning("skipping %r: its name is not valid UTF-8 (rename it)", found[1])
         return
     shown = ", ".join(map(str, folders))
     logger.warning("watching %s failed (%s); watching again in %.1f s", shown, cause, delay)
