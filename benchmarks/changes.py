@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import textwrap
 import time
@@ -50,6 +51,16 @@ LINE = (
     '<li class="row">{n}: {{{{ user }}}} {{% if user %}}<b>signed in</b>{{% else %}}'
     "<i>guest</i>{{% endif %}} some ordinary text on the page</li>\n"
 )
+
+
+WRITER = """
+import sys
+from pathlib import Path
+
+folder, count = Path(sys.argv[1]), int(sys.argv[2])
+for n in range(count):
+    (folder / f"f{n:05d}.js").write_text(f"// {n}\\n")
+"""
 
 
 def template(lines: int, marker: str = "0") -> str:
@@ -130,12 +141,13 @@ async def batch_row(server: Server, site: Path, files: int) -> str:
         return named
 
     prober = asyncio.create_task(probe())
+    await asyncio.sleep(0.5)  # a few quiet GETs first
     started = time.perf_counter()
     waiting = asyncio.create_task(told())
-    for n in range(files):
-        (site / "static" / f"f{n:05d}.js").write_text(f"// {n}\n")
-        if n % 200 == 0:
-            await asyncio.sleep(0)  # let the probe run while this client writes
+    writer = await asyncio.create_subprocess_exec(  # its own process: the probe never waits on it
+        sys.executable, "-c", WRITER, str(site / "static"), str(files)
+    )
+    await writer.wait()
     await waiting
     seconds = time.perf_counter() - started
     done.set()
@@ -149,6 +161,7 @@ async def batch_row(server: Server, site: Path, files: int) -> str:
 
 
 async def measure(saves: int, files: int) -> str:
+    """Every row, on one server."""
     with tempfile.TemporaryDirectory(prefix="hot-reload-changes-") as folder:
         site = Path(folder)
         (site / "templates").mkdir()
@@ -160,7 +173,7 @@ async def measure(saves: int, files: int) -> str:
         server = Server(site)
         try:
             await asyncio.sleep(0.5)  # the startup snapshot of file fingerprints
-            sizes = await size_rows(server, site, saves)
+            sizes = await size_rows(server, site, saves) if saves else []
             batch = await batch_row(server, site, files)
         finally:
             server.stop()
@@ -174,8 +187,12 @@ async def measure(saves: int, files: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.changes", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small run")
+    parser.add_argument("--saves", type=int, help="saves per template size (0: none)")
+    parser.add_argument("--files", type=int, help="files in the batch")
     args = parser.parse_args(argv)
     saves, files = (3, 1000) if args.quick else (20, 10_000)
+    saves = saves if args.saves is None else args.saves
+    files = files if args.files is None else args.files
     print(f"ms; {saves} saves per size\n" + asyncio.run(measure(saves, files)))
     return 0
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Awaitable, Iterable, Sequence
 from contextlib import suppress
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
 
 import anyio
 import jinja2
@@ -46,11 +47,27 @@ IN_PLACE = {
 }
 
 
-def action(path: Path | str, template_folders: Sequence[Path] = ()) -> str:
-    """What a change to ``path`` asks of the page: ``reload``, or an in-place ``css``/``image``."""
-    if isinstance(path, Path) and any(path.is_relative_to(f) for f in template_folders):
-        return "reload"
-    return IN_PLACE.get(Path(path).suffix.lower(), "reload")
+def action(name: str) -> str:
+    """What a change to the file ``name`` (not a template) asks of the page: ``reload``, or an
+    in-place ``css``/``image``."""
+    return IN_PLACE.get(PurePosixPath(name).suffix.lower(), "reload")
+
+
+class Held(NamedTuple):
+    """A change not yet told: what it asks of the page, and its name as the client sees it."""
+
+    kind: str
+    name: str
+    template: bool
+
+
+class Examined(NamedTuple):
+    """What a worker thread found in a batch."""
+
+    changed: dict[Path, Held]
+    errors: dict[Path, dict[str, Any]]
+    templates: bool  # a template changed
+    assets: bool  # something that is not a template was written (changed or not)
 
 
 def message(kind: str, rev: int, names: Sequence[str]) -> dict[str, Any]:
@@ -94,11 +111,14 @@ class Changes:
         ]
         self._template_folders = list(template_folders)
         self._folders = list(folders)
+        # String prefixes: a 10k-file batch is classified in milliseconds, not a second.
+        self._template_prefixes = tuple(f"{folder}{os.sep}" for folder in template_folders)
+        self._prefixes = [f"{folder}{os.sep}" for folder in folders]
         self._keep = EditorNoiseFilter()
         self._fingerprints: dict[Path, bytes | None] = {}
         self._pending: dict[Path, float] = {}  # path -> time of its last event
         self._failing: dict[Path, float] = {}  # template -> its last event, until it settles
-        self._held: set[Path] = set()  # changed, not yet told
+        self._held: dict[Path, Held] = {}  # changed, not yet told
         self._hold_until = 0.0
         self._build_wait = 0.0  # learned: how long a template update waits for build output
         self._template_sent = -math.inf
@@ -153,22 +173,23 @@ class Changes:
             await self._judge(ready)
 
     async def _judge(self, ready: dict[Path, float]) -> None:
-        changed, errors = await anyio.to_thread.run_sync(self._examine, list(ready))
-        if any(not self._is_template(path) for path in ready):
+        seen = await anyio.to_thread.run_sync(self._examine, list(ready))
+        if seen.assets:
             self._hold_until = 0.0  # the build wrote its output: a held update may go
-        if self._build_wait and not self._held and any(map(self._is_template, changed)):
+        if self._build_wait and not self._held and seen.templates:
             self._hold_until = time.monotonic() + self._build_wait
-        for path in changed:
+        for path in seen.changed:
             self._failing.pop(path, None)
             self.broken.pop(path, None)
-        for path in errors:
+        for path in seen.errors:
             self._failing[path] = ready[path]
-        self._held |= changed
-        if any(path in self.broken for path in ready.keys() - changed):
+        self._held.update(seen.changed)
+        if self.broken and any(path in self.broken for path in ready.keys() - seen.changed):
             self._send_error()  # saved again, still broken: show the dismissed overlay again
 
-    def _examine(self, paths: list[Path]) -> tuple[set[Path], dict[Path, dict[str, Any]]]:
-        """In a worker thread: which paths really changed, and which changed templates fail."""
+    def _examine(self, paths: list[Path]) -> Examined:
+        """In a worker thread: which paths really changed (classified and named), and which
+        changed templates fail to compile."""
         changed: set[Path] = set()
         for path in paths:
             if path.is_dir() and path in self._folders:
@@ -178,8 +199,19 @@ class Changes:
             if now is None or self._fingerprints.get(path) != now:
                 self._fingerprints[path] = now
                 changed.add(path)
-        templates = sorted(path for path in changed if self._is_template(path))
-        return changed, self._compile(templates)
+        held = {path: self._held_entry(path) for path in changed}
+        templates = sorted(path for path, entry in held.items() if entry.template)
+        errors = self._compile(templates)
+        assets = not all(str(path).startswith(self._template_prefixes) for path in paths)
+        return Examined(held, errors, bool(templates), assets)
+
+    def _held_entry(self, path: Path) -> Held:
+        """What a change to ``path`` asks of the page, and its name as the client sees it."""
+        text = str(path)
+        template = text.startswith(self._template_prefixes)
+        name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
+        kind = "reload" if template else IN_PLACE.get(path.suffix.lower(), "reload")
+        return Held(kind, name.replace(os.sep, "/"), template)
 
     def _compile(self, paths: list[Path]) -> dict[Path, dict[str, Any]]:
         """Compile up to ``COMPILE_LIMIT`` templates into the caches; the errors of those that
@@ -213,9 +245,10 @@ class Changes:
         found = set(_files.walk(folder, self._keeps, SNAPSHOT_LIMIT))
         if len(found) >= SNAPSHOT_LIMIT:
             return {folder}  # too big to compare: reload to be sure
-        known = {path for path in self._fingerprints if path.is_relative_to(folder)}
+        prefix = f"{folder}{os.sep}"
+        known = {path for path in self._fingerprints if str(path).startswith(prefix)}
         changed = set()
-        for path in (found | known) - {folder}:
+        for path in found | known:
             now = _files.fingerprint(path)
             if now is None or self._fingerprints.get(path) != now:
                 self._fingerprints[path] = now
@@ -264,7 +297,7 @@ class Changes:
             self._send_error()
 
     def _send_held(self, now: float) -> None:
-        templates = any(self._is_template(path) for path in self._held)
+        templates = any(entry.template for entry in self._held.values())
         if self.broken:
             self._send_error()
             return
@@ -272,7 +305,7 @@ class Changes:
             self._due = min(self._due, self._hold_until)
             return
         self._learn_build(now, templates)
-        held, self._held = self._held, set()
+        held, self._held = self._held, {}
         self._send_paths(held)
         if templates:
             self._template_sent = now
@@ -292,17 +325,15 @@ class Changes:
                 self._build_wait * 1000,
             )
 
-    def _send_paths(self, paths: set[Path]) -> None:
-        by_action: dict[str, list[str]] = {}
-        for path in sorted(paths):
-            by_action.setdefault(action(path, self._template_folders), []).append(
-                self._relative(path)
-            )
-        if "reload" in by_action or sum(map(len, by_action.values())) > SHOWN:
-            self.send("reload", sorted({self._relative(path) for path in paths}))
+    def _send_paths(self, held: dict[Path, Held]) -> None:
+        by_action: dict[str, set[str]] = {}
+        for entry in held.values():
+            by_action.setdefault(entry.kind, set()).add(entry.name)
+        if "reload" in by_action or len(held) > SHOWN:
+            self.send("reload", sorted({entry.name for entry in held.values()}))
         else:  # a reload covers every in-place update; beyond SHOWN names, a tab cannot match
             for kind, names in sorted(by_action.items()):
-                self.send(kind, names)
+                self.send(kind, sorted(names))
 
     def _send_error(self) -> None:
         error = self.error_message()
@@ -340,16 +371,6 @@ class Changes:
                 evict(env, name)
         kinds = {action(name) for name in names}
         return self.send(kinds.pop() if len(kinds) == 1 else "reload", list(names))
-
-    def _is_template(self, path: Path) -> bool:
-        return any(path.is_relative_to(folder) for folder in self._template_folders)
-
-    def _relative(self, path: Path) -> str:
-        """``path`` relative to the watched folder it is in, as the browser client sees it."""
-        for folder in self._folders:
-            if path.is_relative_to(folder):
-                return path.relative_to(folder).as_posix() if path != folder else folder.name
-        return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
 
 
 def _still_written(paths: list[Path]) -> set[Path]:
