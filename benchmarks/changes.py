@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -121,6 +122,42 @@ async def size_rows(server: Server, site: Path, saves: int) -> list[str]:
     return rows
 
 
+async def chunked_rows(server: Server, site: Path, saves: int) -> list[str]:
+    """The 33 KB template saved in place in 3 chunks, ``gap`` ms apart, as editors write big
+    files: messages per save (1 is right), errors shown, last chunk→message."""
+    socket = await open_socket(server.ws_url("/__hot_reload__/ws"))
+    await socket.recv()
+    path = site / "templates" / "33KB.html"
+    rows = []
+    for gap in (1, 5, 10, 50):
+        latencies, extra, errors = [], 0, 0
+        for n in range(saves):
+            data = template(SIZES["33 KB"], f"chunked {gap} {n}").encode()
+            third = -(-len(data) // 3)
+            with path.open("wb") as file:
+                for start in range(0, len(data), third):
+                    if start:
+                        await asyncio.sleep(gap / 1000)
+                    file.write(data[start : start + third])
+                    file.flush()
+                    last = time.perf_counter()
+            message = json.loads(await socket.recv())
+            latencies.append((time.perf_counter() - last) * 1000)
+            errors += message["type"] == "error"
+            with contextlib.suppress(TimeoutError):
+                while True:  # anything more within half a second is one update too many
+                    more = json.loads(await asyncio.wait_for(socket.recv(), 0.5))
+                    extra += 1
+                    errors += more["type"] == "error"
+        rows.append(
+            f"| 33 KB in 3 chunks, {gap} ms apart | {saves} saves | messages beyond one: "
+            f"{extra} | errors: {errors} | last chunk→message p50 "
+            f"{statistics.median(latencies):.1f} |"
+        )
+    await socket.close()
+    return rows
+
+
 async def batch_row(server: Server, site: Path, files: int) -> str:
     """GET latency while ``files`` new files are written and judged; one probe at a time."""
     socket = await open_socket(server.ws_url("/__hot_reload__/ws"))
@@ -174,6 +211,7 @@ async def measure(saves: int, files: int) -> str:
         try:
             await asyncio.sleep(0.5)  # the startup snapshot of file fingerprints
             sizes = await size_rows(server, site, saves) if saves else []
+            chunked = await chunked_rows(server, site, saves) if saves else []
             batch = await batch_row(server, site, files)
         finally:
             server.stop()
@@ -181,7 +219,8 @@ async def measure(saves: int, files: int) -> str:
         "| template | compile | save→message p50 | warm GET | first GET after the save | "
         "GET after saving another |\n| --- | ---: | ---: | ---: | ---: | ---: |"
     )
-    return "\n".join([head, *sizes, "", "| | | | | |", "| --- | --- | --- | --- | --- |", batch])
+    rest = ["", "| | | | | |", "| --- | --- | --- | --- | --- |", *chunked, batch]
+    return "\n".join([head, *sizes, *rest])
 
 
 def main(argv: list[str] | None = None) -> int:
