@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import anyio
 import jinja2
 import pytest
 from starlette.applications import Starlette
@@ -15,7 +17,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._changes import Changes
 from fastapi_hot_reload._editor import ENV_VAR, PRESETS, editor_template, editor_url
+from fastapi_hot_reload._hub import Hub
 
 #: What a browser navigation asks for: only such requests get the error page.
 PAGE = {"accept": "text/html"}
@@ -150,16 +154,18 @@ def test_error_page_without_an_editor_has_no_links() -> None:
     assert "<a " not in page
 
 
-def test_error_message_for_the_overlay_carries_the_editor_link(tmp_path: Path) -> None:
-    broken = tmp_path / "index.html"
+async def test_error_message_for_the_overlay_carries_the_editor_link(tmp_path: Path) -> None:
+    broken = tmp_path / "index.html"  # pytest's tmp_path is already the real path
     broken.write_text("<h1>\n{% if x %}\n</h1>\n")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
-    app = HotReload(Starlette(), templates=env, editor="idea")
-    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
-        socket.receive_json()
-        app._changed({broken.resolve()})
-
-        error = socket.receive_json()["error"]
+    hub = Hub()
+    changes = Changes(hub, [env], [broken.parent], [broken.parent], editor=PRESETS["idea"])
+    with hub.subscribe() as queue, anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(changes.run)
+            changes.add({broken})
+            error = json.loads(await queue.receive())["error"]
+            tasks.cancel_scope.cancel()
 
     assert error["line"] == 2
-    assert error["editor"] == f"idea://open?file={broken.resolve()}&line=2"
+    assert error["editor"] == f"idea://open?file={broken}&line=2"

@@ -37,7 +37,8 @@ class Trust:
         self._suffixes = tuple(host for host in hosts if host.startswith("."))
         origins = _names("allowed_origins", allowed_origins)
         self._origins = frozenset(origin.lower().rstrip("/") for origin in origins)
-        self._known_hosts: dict[str, bool] = {}
+        #: Decisions by raw ``Host`` value, so a request decodes nothing.
+        self._known_hosts: dict[bytes, bool] = {}
         self._refused: set[str] = set()
         self._told_more = False
 
@@ -49,32 +50,32 @@ class Trust:
                 host = value
             elif name == b"origin":
                 origin = value
-        text = host.decode("latin-1").lower()
-        return self._host_allowed(text) and (
-            not origin or self._origin_allowed(origin.decode("latin-1").lower().rstrip("/"), text)
-        )
+        allowed = self._known_hosts.get(host)
+        if allowed is None:
+            allowed = self._host_allowed(host)
+        return allowed and (not origin or self._origin_allowed(origin, host))
 
     def refusal(self, scope: Scope, origin: str) -> str | None:
-        """Why a page of ``origin`` may not connect to this request's host, or ``None``: the
-        answer to a tab that asks why its websocket fails (the reason the log gives too)."""
-        host = Headers(scope=scope).get("host", "").lower()
-        origin = origin.lower().rstrip("/")
+        """Why a page of ``origin`` may not connect to this request's host (the reason the log
+        gives too), or ``None``: the answer to a tab that asks why its websocket fails."""
+        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        text = host.decode("latin-1").lower()
         if not self._host_allowed(host):
-            return _refusal("host", host, _host_fix(host))
-        if origin and not self._origin_allowed(origin, host):
-            return _refusal("origin", origin, _ORIGIN_FIX)
+            return _refusal("host", text, _host_fix(_hostname(text)))
+        if origin and not self._origin_allowed(origin.encode("latin-1", "replace"), host):
+            return _refusal("origin", origin.lower().rstrip("/"), _ORIGIN_FIX)
         return None
 
-    def _origin_allowed(self, origin: str, host: str) -> bool:
+    def _origin_allowed(self, origin: bytes, host: bytes) -> bool:
         """A browser's page may talk to its own host only, or be one of ``allowed_origins``."""
-        if origin in self._origins or urlsplit(origin).netloc == host:
+        text = origin.decode("latin-1").lower().rstrip("/")
+        if text in self._origins or urlsplit(text).netloc == host.decode("latin-1").lower():
             return True
-        self._refuse("origin", origin, _ORIGIN_FIX)
+        self._refuse("origin", text, _ORIGIN_FIX)
         return False
 
-    def _host_allowed(self, host: str) -> bool:
-        if (known := self._known_hosts.get(host)) is not None:
-            return known
+    def _host_allowed(self, raw: bytes) -> bool:
+        host = raw.decode("latin-1").lower()
         name = _hostname(host)
         allowed = (
             self._any_host
@@ -85,9 +86,9 @@ class Trust:
             or _is_ip(name)
         )
         if len(self._known_hosts) < MAX_REFUSED:  # bounded: a client can send any Host
-            self._known_hosts[host] = allowed
+            self._known_hosts[raw] = allowed
         if not allowed:
-            self._refuse("host", host, _host_fix(host))
+            self._refuse("host", host, _host_fix(name))
         return allowed
 
     def _refuse(self, what: str, value: str, fix: str) -> None:
@@ -109,8 +110,8 @@ class Trust:
 _ORIGIN_FIX = "add it to allowed_origins if that page is yours"
 
 
-def _host_fix(host: str) -> str:
-    return f"add {_hostname(host)!r} to allowed_hosts if it is your development server"
+def _host_fix(name: str) -> str:
+    return f"add {name!r} to allowed_hosts if it is your development server"
 
 
 def _refusal(what: str, value: str, fix: str) -> str:
