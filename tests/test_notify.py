@@ -9,8 +9,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from fastapi_hot_reload import HotReload, notify
+from fastapi_hot_reload._notify import _body
 
 from .conftest import Server, Tab, untimed, write_app
 
@@ -153,3 +155,16 @@ def test_notify_reads_a_body_sent_in_pieces(notify_server: Server) -> None:
     assert response.status_code == 200
     assert tab.next() == {"type": "image", "rev": 1, "paths": ["logo.png"]}
     tab.close()
+
+
+async def test_a_body_in_two_messages_is_read_whole() -> None:
+    """The same as above without a network between: a real server may join the two pieces."""
+    pieces = [
+        {"type": "http.request", "body": b'{"paths":', "more_body": True},
+        {"type": "http.request", "body": b' ["logo.png"]}', "more_body": False},
+    ]
+
+    async def receive() -> Message:
+        return pieces.pop(0)
+
+    assert await _body(receive) == b'{"paths": ["logo.png"]}'

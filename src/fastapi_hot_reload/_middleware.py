@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import secrets
-import time
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -336,11 +335,6 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
-
-
-def _now_ms() -> int:
-    """Milliseconds since the epoch: when the server saw a change, for the tab's timing."""
-    return round(time.time() * 1000)
 
 
 def _query_value(scope: Scope, name: str) -> str:
