@@ -16,7 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
+
+from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, find_chromium
 
 APP = """
 import os
@@ -187,3 +190,32 @@ def tabs(server: Server) -> Iterator[list[Tab]]:
     yield opened
     for tab in opened:
         tab.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium found on PATH for the browser tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
+        pytest.skip(f"{message}; install it with: apt-get install chromium")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            # Playwright turns the back/forward cache off; real browsers have it on.
+            ignore_default_args=["--disable-back-forward-cache"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    opened = browser.new_context()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()

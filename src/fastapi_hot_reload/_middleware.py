@@ -56,6 +56,8 @@ class HotReload:
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+    ``morph``: on a template save or a restart, fetch the page again and morph it in place,
+    keeping scroll, focus and typed input (``True``); ``False`` reloads the page instead.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class HotReload:
         enabled: bool | None = None,
         force_polling: bool | None = None,
         allowed_origins: Iterable[str] = (),
+        morph: bool = True,
     ) -> None:
         self.app = app
         self.enabled = _enabled(enabled)
@@ -81,6 +84,7 @@ class HotReload:
         self._path = path
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._force_polling = force_polling
+        self._morph = morph
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
         self._broken: dict[Path, dict[str, Any]] = {}
@@ -97,7 +101,7 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
-        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._tag_key: tuple[str, str, int, str] = ("", "", -1, "")
         self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,18 +141,27 @@ class HotReload:
         except Exception as exc:
             if not injector.started:
                 page = error_page(exc, self._template_folders, tag)
-                await HTMLResponse(page, status_code=500)(scope, receive, send)
+                # The header lets the client morph into this page and back, like any page.
+                headers = {"x-hot-reload": "error-page"}
+                await HTMLResponse(page, status_code=500, headers=headers)(scope, receive, send)
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
-        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
+        """The client tag for this request's ``root_path``, ``boot``, ``rev`` and method, made once.
+
+        A page that answers a POST (any method but GET/HEAD) says so: the client never fetches
+        or reloads it, which would send the form again.
+        """
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._rev)
+        method = "" if scope["method"] in ("GET", "HEAD") else scope["method"]
+        key = (root, self._boot, self._rev, method)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
+            extra = f' data-method="{html.escape(method)}"' if method else ""
+            extra += "" if self._morph else ' data-morph="false"'
             text = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"></script>'
+                f'data-rev="{self._rev}"{extra}></script>'
             )
             self._tag_key, self._tag_made = key, (text, text.encode())
         return self._tag_made

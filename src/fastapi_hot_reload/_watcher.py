@@ -28,9 +28,10 @@ IN_PLACE = {
 
 
 def action(path: Path, template_folders: Sequence[Path]) -> str:
-    """What a change to ``path`` asks of the page: ``reload``, or an in-place ``css``/``image``."""
+    """What a change to ``path`` asks of the page: ``page`` (a template: fetch the page again and
+    morph it), an in-place ``css``/``image``, or a full ``reload`` (anything else)."""
     if any(path.is_relative_to(folder) for folder in template_folders):
-        return "reload"
+        return "page"
     return IN_PLACE.get(path.suffix.lower(), "reload")
 
 
