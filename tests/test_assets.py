@@ -39,10 +39,12 @@ def test_script_save_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> 
     assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["app.js"]}
 
 
-def test_stylesheet_among_templates_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
+def test_stylesheet_among_templates_updates_the_page(
+    server: Server, tabs: list[Tab], app_dir: Path
+) -> None:
     (app_dir / "templates" / "inline.css").write_text("h1 { color: red; }\n")
 
-    assert tabs[0].next()["type"] == "reload"
+    assert tabs[0].next()["type"] == "page"
 
 
 def test_reload_covers_a_swap_in_the_same_batch(app_dir: Path) -> None:
@@ -69,7 +71,7 @@ def test_stylesheet_and_image_in_one_batch_are_two_swaps(app_dir: Path) -> None:
 def test_action_by_kind_and_place(tmp_path: Path) -> None:
     templates = [tmp_path / "templates"]
 
-    assert action(tmp_path / "templates" / "a.css", templates) == "reload"
+    assert action(tmp_path / "templates" / "a.css", templates) == "page"
     assert action(tmp_path / "static" / "a.CSS", templates) == "css"
     assert action(tmp_path / "static" / "a.webp", templates) == "image"
     assert action(tmp_path / "static" / "font.woff2", templates) == "reload"

@@ -175,7 +175,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     assert tab.page.evaluate("document.querySelector('script[data-hot-reload]').dataset.rev") == "0"
 
     page(app_dir, INDEX.format("second"))
-    server.wait_for_log(r"reload \(rev 1")
+    server.wait_for_log(r"page \(rev 1")
     held[0].continue_()
 
     expect(tab.page.locator("#title")).to_have_text("second")

@@ -250,7 +250,7 @@ def test_render_error_page_and_its_fix_are_morphed_without_reload(
 def test_page_that_answered_a_post_is_never_fetched_again(
     app_dir: Path, dyn_tab: tuple[Server, Watched]
 ) -> None:
-    server, tab = dyn_tab
+    _, tab = dyn_tab
     dyn(app_dir, 'posted<form id="form" method="post" action="/dyn"><button>send</button></form>')
     expect(tab.page.locator("#form")).to_be_attached()
     with tab.page.expect_navigation():
