@@ -92,15 +92,18 @@ function loaded(link) {
 // --- The body: match, patch, insert, remove ---------------------------------------------------
 
 function context(live, fresh) {
-  var ids = uniqueIds(live);
+  var liveIds = uniqueIds(live);
   var freshIds = uniqueIds(fresh);
-  ids.forEach(function (element, id) {
-    if (!freshIds.has(id)) ids.delete(id);
+  liveIds.forEach(function (element, id) {
+    if (!freshIds.has(id)) liveIds.delete(id);
+  });
+  freshIds.forEach(function (element, id) {
+    if (!liveIds.has(id)) freshIds.delete(id);
   });
   return {
-    byId: ids, // live element of each id present in both trees
-    liveSets: idSets(live, ids),
-    freshSets: idSets(fresh, ids),
+    byId: liveIds, // live element of each id present in both trees
+    liveSets: idSets(live, liveIds),
+    freshSets: idSets(fresh, freshIds),
     claimed: new Set(), // ids whose element is in its new place
     matched: new WeakSet(), // live nodes patched into the new tree
     doomed: [], // removed at the end: they hold ids still to be claimed
@@ -113,6 +116,7 @@ function uniqueIds(root) {
   var elements = Array.from(root.querySelectorAll('[id]'));
   if (root.id) elements.push(root);
   elements.forEach(function (element) {
+    if (!element.id) return; // id=""
     if (found.has(element.id)) twice.add(element.id);
     found.set(element.id, element);
   });
@@ -122,11 +126,11 @@ function uniqueIds(root) {
   return found;
 }
 
-function idSets(root, ids) {
+// Each element of `root`'s tree that holds one of `elements` (by id), mapped to the ids it holds.
+function idSets(root, elements) {
   var sets = new Map();
-  ids.forEach(function (element, id) {
-    var holder = root.id === id ? root : root.querySelector('[id="' + CSS.escape(id) + '"]');
-    for (var node = holder; node; node = node === root ? null : node.parentNode) {
+  elements.forEach(function (element, id) {
+    for (var node = element; node; node = node === root ? null : node.parentNode) {
       if (!sets.has(node)) sets.set(node, new Set());
       sets.get(node).add(id);
     }
@@ -210,26 +214,27 @@ function morphChildren(parent, freshParent, ctx) {
       morphNode(match, fresh, ctx);
       cursor = match.nextSibling;
     } else {
-      insert(parent, fresh, cursor, ctx);
+      // After the new node: the cursor itself may have moved into it (a new wrapper).
+      cursor = insert(parent, fresh, cursor, ctx).nextSibling;
     }
   }
   drop(cursor, null, ctx);
 }
 
+// Put `fresh` before `before`: the live element of its id moved here, or a new node. Returns it.
 function insert(parent, fresh, before, ctx) {
   var moved = fresh.id && ctx.byId.get(fresh.id);
   if (moved && !ctx.claimed.has(fresh.id)) {
     move(parent, moved, before);
     morphNode(moved, fresh, ctx);
-  } else if (ctx.freshSets.has(fresh)) {
-    // It holds ids of live elements: build it empty, so they can be moved into it.
-    var shell = document.importNode(fresh, false);
-    parent.insertBefore(shell, before);
-    ctx.matched.add(shell);
-    morphChildren(shell, fresh, ctx);
-  } else {
-    parent.insertBefore(document.importNode(fresh, true), before);
+    return moved;
   }
+  if (!ctx.freshSets.has(fresh)) return parent.insertBefore(document.importNode(fresh, true), before);
+  // It holds ids of live elements: build it empty, so they can be moved into it.
+  var shell = parent.insertBefore(document.importNode(fresh, false), before);
+  ctx.matched.add(shell);
+  morphChildren(shell, fresh, ctx);
+  return shell;
 }
 
 function move(parent, node, before) {
