@@ -248,7 +248,7 @@ async def test_tab_that_stops_reading_is_dropped_and_the_others_hear_everything(
     assert await settles(lambda: tasks(probed), base_tasks) <= base_tasks
     assert await settles(lambda: fds(probed), base_fds) <= base_fds
     await paced_saves(tmp_path / "site", good, 1, start=6)
-    probed.wait_for_log(r"reload \(rev 6, 1 tabs\)")
+    probed.wait_for_log(r"page \(rev 6, 1 tabs\)")
     stuck.close()
     await good.close()
     assert clean(probed.log), probed.log

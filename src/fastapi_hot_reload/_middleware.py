@@ -44,7 +44,7 @@ def _enabled(enabled: bool | None) -> bool:
 
 
 class HotReload:
-    """Reload every open tab when a template or a watched file changes, without a restart.
+    """Update every open tab when a template or a watched file changes, without a restart.
 
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
