@@ -35,7 +35,7 @@ export function reload(why, because) {
 // Resolves to true once the page is morphed; false when it reloads or stays as it is.
 export function update(why) {
   if (next) return next;
-  if (!reloading && settings.morph !== 'false') setState('morphing');
+  if (!reloading && !settings.method && settings.morph !== 'false') setState('morphing');
   next = last.then(function () {
     next = null;
     return once(why);
@@ -53,7 +53,8 @@ async function once(why) {
   } catch (error) {
     return reload(why, 'the update failed: ' + error);
   } finally {
-    if (document.documentElement.dataset.hotReload === 'morphing') setState('connected');
+    // Unless another update waits, or the connection changed state meanwhile.
+    if (!next && document.documentElement.dataset.hotReload === 'morphing') setState('connected');
   }
 }
 
@@ -68,6 +69,7 @@ async function fetchAndMorph(why) {
   if (response.redirected && withoutHash(response.url) !== withoutHash(location.href)) {
     log('the page now redirects to ' + response.url + ': going there');
     reloading = true;
+    setState('reloading');
     location.assign(response.url);
     return false;
   }
