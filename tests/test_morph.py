@@ -55,6 +55,16 @@ async def dyn(request: Request) -> Response:
     return HTMLResponse(text, status)
 
 
+@app.get("/csp")
+async def csp(request: Request) -> HTMLResponse:
+    import secrets
+
+    nonce = secrets.token_hex(8)
+    text = templates.get_template("dyn.html").render(request=request, nonce=nonce)
+    policy = f"script-src 'self' 'nonce-{nonce}'"
+    return HTMLResponse(text, headers={"content-security-policy": policy})
+
+
 @app.get("/fragment")
 async def fragment() -> HTMLResponse:
     return HTMLResponse('<p id="loaded">from htmx</p>')
@@ -363,4 +373,20 @@ def test_head_follows_and_a_new_stylesheet_loads_before_the_body_changes(
     expect(tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
     expect(tab.page.locator("#title")).to_have_css("color", "rgb(255, 0, 0)")
     assert tab.page.evaluate("document.querySelectorAll('title').length") == 1
+    assert len(tab.loads) == 1
+
+
+def test_inline_script_with_a_new_nonce_each_response_still_morphs(
+    server: Server, app_dir: Path, context: BrowserContext
+) -> None:
+    inline = '<script nonce="{{ nonce }}">window.inline = (window.inline || 0) + 1</script>'
+    dyn(app_dir, "first", inline)
+    tab = open_tab(context, server.url + "/csp")
+    assert tab.page.evaluate("window.inline") == 1  # allowed by its nonce
+
+    dyn(app_dir, "second", inline)
+
+    expect(tab.page.locator("#title")).to_have_text("second")
+    expect_connected(tab.page)
+    assert tab.page.evaluate("window.inline") == 1  # not run again
     assert len(tab.loads) == 1

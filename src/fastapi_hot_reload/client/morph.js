@@ -47,16 +47,17 @@ function patchTree(live, fresh) {
 
 // --- <head>: elements compared whole; unchanged ones are kept (never fetched again) ---------
 
-function headKey(node) {
-  // A stylesheet swapped in place carries a cache-busting parameter the server's page lacks.
-  return node.outerHTML.replace(/[?&](amp;)?hot-reload=\d+/g, '');
+// What makes two head elements the same. Not a nonce: it is new on every response (and hidden
+// from the live page's markup); not the cache-busting parameter of a stylesheet swapped in place.
+export function sameKey(node) {
+  return node.outerHTML.replace(/ nonce="[^"]*"/g, '').replace(/[?&](amp;)?hot-reload=\d+/g, '');
 }
 
 function mergeHead(liveHead, freshHead) {
   var live = new Map();
   var stale = [];
   Array.from(liveHead.children).forEach(function (node) {
-    var key = headKey(node);
+    var key = sameKey(node);
     if (!live.has(key)) live.set(key, node);
     else if (served.has(node)) stale.push(node); // a duplicate
   });
@@ -64,7 +65,7 @@ function mergeHead(liveHead, freshHead) {
   var previous = null;
   var wanted = new Set();
   Array.from(freshHead ? freshHead.children : []).forEach(function (fresh) {
-    var key = headKey(fresh);
+    var key = sameKey(fresh);
     var node = live.get(key);
     if (!node || wanted.has(key)) {
       node = document.importNode(fresh, true);

@@ -3,7 +3,7 @@
 // Settings from the script tag: data-morph="false" (always reload), data-method (a page that
 // answered a POST is never fetched again nor reloaded: that would send the form again).
 import { log, setState } from './log.js';
-import { morph } from './morph.js';
+import { morph, sameKey } from './morph.js';
 
 var tag = document.querySelector('script[data-hot-reload]');
 var settings = tag ? tag.dataset : {};
@@ -99,9 +99,7 @@ function scriptKeys(doc) {
     .filter(function (script) {
       return /^(|module|importmap|.*(java|ecma)script.*)$/i.test(script.type);
     })
-    .map(function (script) {
-      return script.outerHTML;
-    });
+    .map(sameKey);
 }
 
 function withoutHash(url) {
