@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Route, expect
 
-from ._browser import Relay, Watched, expect_connected, open_tab
+from ._browser import Relay, Watched, chromium, expect_connected, open_tab
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,13 @@ from webapp import app as site
 
 app = Starlette(routes=[Mount("/prefix", app=site)])
 """
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Playwright turns the back/forward cache off; real browsers have it on.
+    with chromium(ignore_default_args=["--disable-back-forward-cache"]) as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -11,13 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import Watched, expect_connected, open_tab
+from ._browser import Watched, chromium, expect_connected, open_tab
 from ._htmx import htmx_js
 from .conftest import Server, write_app
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
 
 BASE = """<!doctype html>
 <html><head><title>{% block title %}morph{% endblock %}</title>

@@ -12,9 +12,17 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
+from ._browser import chromium
 from .conftest import Server, write_app
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
 
 #: Morphs ``before`` into ``after`` inside a <div>; gives the result and the kept numbers.
 MORPH = """
