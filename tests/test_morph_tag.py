@@ -53,7 +53,7 @@ def test_morph_off_is_in_the_tag() -> None:
 
 def test_error_page_is_marked_for_the_client() -> None:
     with TestClient(app(), raise_server_exceptions=False) as client:
-        response = client.get("/boom")
+        response = client.get("/boom", headers={"accept": "text/html"})
     assert response.status_code == 500
     assert response.headers["x-hot-reload"] == "error-page"
     assert "RuntimeError: broken page" in response.text
