@@ -40,7 +40,8 @@ async ([before, after, prepare]) => {
   const kept = [...live.querySelectorAll('*')].map((element) => element.number ?? null);
   const active = document.activeElement;
   const caret = [active.selectionStart, active.selectionEnd];
-  const result = { html: live.innerHTML, kept: kept, focused: active.id, caret: caret };
+  const values = [...live.querySelectorAll('input')].map((input) => input.value);
+  const result = { html: live.innerHTML, kept, focused: active.id, caret, values };
   live.remove();
   return result;
 }
@@ -141,13 +142,16 @@ def test_morph_gives_the_new_markup_and_keeps_matched_nodes(tab: Page, case: str
 
 
 def test_user_state_wins_over_the_markup(tab: Page) -> None:
-    """Open details stay open, a typed value stays typed, a permanent element stays as it is."""
+    """Open details and dialogs stay open, a typed value stays typed, a permanent element stays
+    as it is."""
     markup = (
-        '<details id="d"><summary>s</summary></details><input id="i" value="a">'
+        '<details id="d"><summary>s</summary></details><dialog id="g"></dialog>'
+        '<input id="i" value="a">'
         '<div data-hot-reload-permanent id="p">x</div><div hx-preserve id="h">x</div>'
     )
     prepare = (
-        "live.querySelector('details').open = true; live.querySelector('input').value = 'typed';"
+        "live.querySelector('details').open = true; live.querySelector('dialog').show();"
+        "live.querySelector('input').value = 'typed';"
         "live.querySelector('#p').textContent = 'live'; live.querySelector('#h').title = 'live';"
     )
     after = markup.replace('value="a"', 'value="b"').replace(">x<", ">new<")
@@ -155,11 +159,13 @@ def test_user_state_wins_over_the_markup(tab: Page) -> None:
     result = tab.evaluate(MORPH, [markup, after, prepare])
 
     assert result["html"] == (
-        '<details id="d" open=""><summary>s</summary></details><input id="i" value="b">'
+        '<details id="d" open=""><summary>s</summary></details><dialog id="g" open=""></dialog>'
+        '<input id="i" value="b">'
         '<div data-hot-reload-permanent="" id="p">live</div>'
         '<div hx-preserve="" id="h" title="live">x</div>'
     )
-    assert result["kept"] == [0, 1, 2, 3, 4]
+    assert result["kept"] == [0, 1, 2, 3, 4, 5]
+    assert result["values"] == ["typed"]  # the attribute followed the markup, the value did not
 
 
 def test_focus_and_caret_stay_in_a_field_that_moves(tab: Page) -> None:
