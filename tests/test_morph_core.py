@@ -83,6 +83,11 @@ CASES = {
     ),
     "tag changed, its sibling kept": ("<h1>a</h1>\n<p>b</p>", "<h2>a</h2>\n<p>b</p>", [None, 1]),
     "id renamed is a new element": ('<p id="a">x</p>', '<p id="b">x</p>', [None]),
+    "id moved to another tag is a new element": (
+        '<div id="a">x</div><p>y</p>',
+        '<section id="a">x</section><p>y</p>',
+        [None, 1],
+    ),
     "duplicate ids match by position": (
         '<p id="d">1</p><p id="d">2</p>',
         '<p id="d">3</p><p id="d">4</p>',

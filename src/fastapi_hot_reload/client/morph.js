@@ -177,7 +177,7 @@ function nextElement(node) {
 function findMatch(cursor, fresh, ctx) {
   if (ctx.freshSets.has(fresh)) {
     var byIds = laterSibling(cursor, fresh, ctx, idMatch);
-    if (byIds || (fresh.id && ctx.byId.has(fresh.id))) return byIds; // else it moves here
+    if (byIds || movable(fresh, ctx)) return byIds; // else it moves here
   }
   if (!cursor) return null;
   if (softMatch(cursor, fresh, ctx)) return cursor;
@@ -188,6 +188,12 @@ function findMatch(cursor, fresh, ctx) {
   var next = nextElement(cursor);
   if (next && next !== later && laterSibling(fresh.nextSibling, next, ctx, wantsLive)) return null;
   return later;
+}
+
+// The live element with `fresh`'s id, elsewhere in the page, if it can become `fresh`.
+function movable(fresh, ctx) {
+  var live = fresh.id && !ctx.claimed.has(fresh.id) && ctx.byId.get(fresh.id);
+  return live && sameKind(live, fresh) ? live : null;
 }
 
 function wantsLive(fresh, live, ctx) {
@@ -224,8 +230,8 @@ function morphChildren(parent, freshParent, ctx) {
 
 // Put `fresh` before `before`: the live element of its id moved here, or a new node. Returns it.
 function insert(parent, fresh, before, ctx) {
-  var moved = fresh.id && ctx.byId.get(fresh.id);
-  if (moved && !ctx.claimed.has(fresh.id)) {
+  var moved = movable(fresh, ctx);
+  if (moved) {
     move(parent, moved, before);
     morphNode(moved, fresh, ctx);
     return moved;
