@@ -332,6 +332,8 @@ class Changes:
             by_action.setdefault(entry.kind, set()).add(entry.name)
         if "reload" in by_action or len(held) > SHOWN:
             self.send("reload", sorted({entry.name for entry in held.values()}))
+        elif "page" in by_action:  # one update: the tab swaps the sheets and images named, too
+            self.send("page", sorted({entry.name for entry in held.values()}))
         else:  # a reload covers every in-place update; beyond SHOWN names, a tab cannot match
             for kind, names in sorted(by_action.items()):
                 self.send(kind, sorted(names))

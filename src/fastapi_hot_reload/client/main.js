@@ -38,8 +38,12 @@ function onMessage(message) {
       return;
     case 'error':
       return showError(message.error || {});
-    case 'page': // only templates changed
-      if (message.rev > rev) refresh(message, (message.paths || []).join(', ') + ' changed');
+    case 'page': // templates changed (and maybe stylesheets or images, swapped here too)
+      if (message.rev > rev) {
+        swapStylesheets(message.paths || []);
+        refreshImages(message.paths || []);
+        refresh(message, (message.paths || []).join(', ') + ' changed');
+      }
       return;
     case 'reload':
       if (message.rev > rev) reload((message.paths || []).join(', ') + ' changed');
