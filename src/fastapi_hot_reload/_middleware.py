@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import error_page, syntax_errors
+from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
@@ -127,7 +128,9 @@ class HotReload:
             )
         tag, tag_bytes = self._tag(scope)
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
+        injector = Injector(
+            send, tag_bytes, head=scope["method"] == "HEAD", fragment=fragment_request(scope)
+        )
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
