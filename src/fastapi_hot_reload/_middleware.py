@@ -9,6 +9,7 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.datastructures import Headers
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +29,8 @@ from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
+from ._mounts import polled
+from ._sse import no_websocket, stream
 from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -81,6 +84,10 @@ class HotReload:
             raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
         self._path = path
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
+        self._events_path = f"{path}/events"
+        #: A browser's websocket request came as plain HTTP: pages start on Server-Sent Events.
+        self._events_only = False
+        self._stop: anyio.Event | None = None  # set when the lifespan shuts down
         self._force_polling = force_polling
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
@@ -98,7 +105,7 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
-        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._tag_key: tuple[str, str, int, bool] = ("", "", -1, False)
         self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +119,10 @@ class HotReload:
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
+            elif route == self._events_path:
+                await self._events(scope, receive, send)
+            elif route == self._ws_path:
+                await self._no_websocket(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
@@ -146,12 +157,13 @@ class HotReload:
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._rev)
+        key = (root, self._boot, self._rev, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
+            events = " data-events" if self._events_only else ""
             text = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"></script>'
+                f'data-rev="{self._rev}"{events}></script>'
             )
             self._tag_key, self._tag_made = key, (text, text.encode())
         return self._tag_made
@@ -183,15 +195,17 @@ class HotReload:
             raise failure
 
     def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
+        self._stop = stop
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
         self._watching = True
-        folders = self._folders
-        tasks.start_soon(
-            lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
-        )
         _log_where_uvicorn_logs()
-        shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
+        slow = polled(self._folders, self._force_polling)  # watchfiles polls per awatch call
+        fast = [folder for folder in self._folders if folder not in slow]
+        for folders, polling in ((fast, self._force_polling), (slow, True)):
+            watch = partial(watch_folders, folders, self._changed, stop, force_polling=polling)
+            tasks.start_soon(watch)
+        shown = ", ".join(map(_shown, self._folders)) or "nothing (no folders given)"
         logger.info(
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
@@ -252,6 +266,28 @@ class HotReload:
             )
         return False
 
+    def _greeting(self) -> list[str]:
+        """What a tab hears first: ``hello``, then the current template error, if any."""
+        hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
+        error = self._error_message()  # as the other tabs see it
+        return [json.dumps(message) for message in (hello, error) if message is not None]
+
+    async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        browser, response = no_websocket(scope, self._events_path, say=not self._events_only)
+        self._events_only = self._events_only or browser
+        await response(scope, receive, send)
+
+    async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's messages as Server-Sent Events, for when it cannot be used."""
+        if scope["method"] != "GET" or not self._origin_allowed(scope):
+            await PlainTextResponse("Forbidden", 403)(scope, receive, send)
+            return
+        with self._hub.subscribe() as queue:
+            stop = self._stop
+            await stream(
+                self._greeting(), queue, receive, send, lambda: bool(stop and stop.is_set())
+            )
+
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
@@ -260,10 +296,8 @@ class HotReload:
             return
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
-            hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
-            await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if (error := self._error_message()) is not None:  # as the other tabs see it
-                await send({"type": "websocket.send", "text": json.dumps(error)})
+            for text in self._greeting():
+                await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
