@@ -1,4 +1,4 @@
-"""Servers without websockets: the same messages as Server-Sent Events, and shutdowns that end."""
+"""Any ASGI server: without websockets the same messages come as Server-Sent Events."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
@@ -25,7 +26,7 @@ from fastapi_hot_reload import HotReload, _sse
 
 from . import test_browser
 from ._browser import Watched
-from .conftest import Server, page
+from .conftest import Server, Tab, page
 
 browser, context = test_browser.browser, test_browser.context  # the same fixtures
 EVENTS = "/__hot_reload__/events"
@@ -149,37 +150,36 @@ def test_events_refuse_other_sites_and_other_methods() -> None:
     assert app.get(EVENTS, headers={"origin": "https://evil.example"}).status_code == 403
 
 
-def test_uvicorns_exit_flag_is_read_through_its_signal_handler() -> None:
-    class FakeServer:
-        should_exit = False
+class FakeServer:
+    """Stands in for ``uvicorn.Server``: its exit flag, its signal handler, its main coroutine."""
 
-        def handle_exit(self, sig: int, frame: object) -> None:
-            """Never called: only installed."""
+    should_exit = force_exit = False
 
+    def handle_exit(self, sig: int, frame: object) -> None:
+        """Never called: only installed."""
+
+    async def serve(self) -> None:
+        await anyio.sleep_forever()
+
+
+def test_uvicorns_server_is_found_through_its_signal_handler() -> None:
     server = FakeServer()
     previous = signal.signal(signal.SIGTERM, server.handle_exit)
     try:
-        assert _sse.server_exiting() is False
-        server.should_exit = True
-        assert _sse.server_exiting() is True
+        assert _sse.find_server() is server
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert _sse.server_exiting() is False  # the default handler has no such flag
+    assert _sse.find_server() is None  # the default handler has no such flag, and no loop runs
 
 
-async def test_an_old_uvicorns_exit_flag_is_read_through_the_event_loop() -> None:
-    class FakeServer:
-        should_exit = True
-
-        def handle_exit(self, sig: int, frame: object) -> None:
-            """Never called: only installed, the way uvicorn 0.28 does."""
-
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, FakeServer().handle_exit, signal.SIGTERM, None)
+async def test_an_old_uvicorns_server_is_found_as_its_main_coroutines_self() -> None:
+    server = FakeServer()
+    main = asyncio.create_task(server.serve())  # as uvicorn's asyncio.run(server.serve())
+    await anyio.lowlevel.checkpoint()  # let it start
     try:
-        assert _sse.server_exiting() is True
+        assert _sse.find_server() is server
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        main.cancel()
 
 
 async def test_an_idle_stream_sends_keepalives_and_ends_when_the_hub_drops_it(
@@ -226,3 +226,15 @@ def test_a_tab_on_a_server_without_websockets_falls_back_once_and_keeps_reloadin
         # The reloaded page went straight to events: no upgrade tried, nothing new logged.
         server.wait_for_log(f"GET {EVENTS}", start=logged)
         assert not [line for line in server.lines[logged:] if "upgrade" in line.lower()]
+
+
+def test_hypercorn_serves_the_websocket_and_the_reloads(app_dir: Path) -> None:
+    server = Server(app_dir, command=("-m", "hypercorn", "app:app"), listen=("-b", "127.0.0.1:0"))
+    try:
+        tab = Tab(server.ws_url)
+        assert tab.hello["boot"] == tag_boot(server)
+        page(app_dir, "<h1>second</h1>")
+        assert tab.next() == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+        tab.close()  # else Hypercorn waits its --graceful-timeout (5 s) for it on shutdown
+    finally:
+        server.stop()

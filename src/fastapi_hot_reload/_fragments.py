@@ -9,7 +9,7 @@ from starlette.types import Message, Scope
 #: Request headers sent by libraries that swap the response into part of the page: htmx (also
 #: for ``hx-boost`` navigations, whose page keeps the client it already runs), Turbo Frames and
 #: Unpoly. The decision reads them, so every HTML response varies on them.
-FRAGMENT_HEADERS = (b"hx-request", b"turbo-frame", b"x-up-target")
+FRAGMENT_HEADERS = frozenset((b"hx-request", b"turbo-frame", b"x-up-target"))
 VARY = b"HX-Request, Turbo-Frame, X-Up-Target"
 #: How far into an HTML body (after leading whitespace) a document shows itself.
 SNIFF_BYTES = 1024
@@ -19,7 +19,10 @@ _TEXT = re.compile(rb"\S")
 
 def fragment_request(scope: Scope) -> bool:
     """Whether the request asks for a fragment to swap into a page already running the client."""
-    return any(name in FRAGMENT_HEADERS for name, _ in scope["headers"])
+    for name, _ in scope["headers"]:  # noqa: SIM110 - a loop costs less than any() per request
+        if name in FRAGMENT_HEADERS:
+            return True
+    return False
 
 
 def is_document(body: bytes, *, complete: bool) -> bool | None:
@@ -40,10 +43,14 @@ def add_headers(message: Message, *, fragment: bool) -> None:
     keeps working: it carries its ``boot``/``rev`` and reloads itself when it is out of date.
     An app's own ``Cache-Control`` is kept.
     """
-    headers = list(message["headers"])
-    names = {name.lower(): value for name, value in headers}
-    if names.get(b"vary", b"").strip() != b"*":
-        headers.append((b"vary", VARY))
-    if fragment and b"cache-control" not in names:
-        headers.append((b"cache-control", b"no-store"))
-    message["headers"] = headers
+    star = cached = False
+    for name, value in message["headers"]:
+        key = name.lower()
+        if key == b"vary":
+            star = star or value.strip() == b"*"
+        elif key == b"cache-control":
+            cached = True
+    extra = [] if star else [(b"vary", VARY)]
+    if fragment and not cached:
+        extra.append((b"cache-control", b"no-store"))
+    message["headers"] = [*message["headers"], *extra]

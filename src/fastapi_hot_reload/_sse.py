@@ -48,16 +48,25 @@ def no_websocket(scope: Scope, events_path: str, *, say: bool) -> tuple[bool, Re
     return browser, PlainTextResponse(text, 426, headers={"upgrade": "websocket"})
 
 
-def server_exiting() -> bool:
-    """Whether uvicorn is shutting down: it waits for open responses *before* the lifespan
-    shutdown, so a stream must notice by itself. uvicorn's exit flag lives on the object
-    whose method handles SIGTERM (uvicorn < 0.29 gives that method to the event loop)."""
-    handler: object = signal.getsignal(signal.SIGTERM)
-    if not hasattr(handler, "__self__"):
-        with suppress(RuntimeError):  # not on asyncio
-            handles = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
-            handler = getattr(handles.get(signal.SIGTERM), "_callback", None)
-    return bool(getattr(getattr(handler, "__self__", None), "should_exit", False))
+def find_server() -> object | None:
+    """The uvicorn server running this app, for its ``should_exit`` flag: uvicorn waits for open
+    responses *before* the lifespan shutdown, so a stream must notice the shutdown by itself.
+    uvicorn 0.29+ handles SIGTERM with a method of the server; older ones give that method to
+    the event loop, where the server is the ``self`` of the main task's coroutine."""
+    found = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    if _is_server(found):
+        return found
+    with suppress(RuntimeError):  # not on asyncio
+        for task in asyncio.all_tasks():
+            frame = getattr(task.get_coro(), "cr_frame", None)
+            if _is_server(found := frame and frame.f_locals.get("self")):
+                return found
+    return None
+
+
+def _is_server(thing: object) -> bool:
+    """uvicorn's ``Server`` (its lifespan runner has a ``should_exit`` of its own, too)."""
+    return hasattr(thing, "should_exit") and hasattr(thing, "force_exit")
 
 
 async def stream(
@@ -106,6 +115,7 @@ async def _until_gone(receive: Receive, scope: CancelScope) -> None:
 
 
 async def _until_exit(stopping: Callable[[], bool], scope: CancelScope) -> None:
-    while not (stopping() or server_exiting()):  # noqa: ASYNC110 - plain flags, not events
+    server = find_server()
+    while not (stopping() or getattr(server, "should_exit", False)):  # noqa: ASYNC110 - flags
         await anyio.sleep(EXIT_POLL_S)
     scope.cancel()
