@@ -15,7 +15,7 @@ from ._htmx import htmx_js
 from .conftest import Server
 
 pytestmark = pytest.mark.browser
-browser, context = test_browser.browser, test_browser.context  # the same fixtures
+browser = test_browser.browser  # the same fixture: one Chromium per module
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "htmx"
 

@@ -28,7 +28,7 @@ from . import test_browser
 from ._browser import Watched
 from .conftest import Server, Tab, page
 
-browser, context = test_browser.browser, test_browser.context  # the same fixtures
+browser = test_browser.browser  # the same fixture: one Chromium per module
 EVENTS = "/__hot_reload__/events"
 BROWSER_WEBSOCKET = {"sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13"}
 
@@ -146,7 +146,7 @@ def test_a_plain_request_for_the_websocket_changes_nothing(
 def test_events_refuse_other_sites_and_other_methods() -> None:
     app = client()
 
-    assert app.post(EVENTS).status_code == 403
+    assert app.post(EVENTS).status_code == 405
     assert app.get(EVENTS, headers={"origin": "https://evil.example"}).status_code == 403
 
 
