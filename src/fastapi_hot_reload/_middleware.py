@@ -344,7 +344,9 @@ class HotReload:
 
 async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
     """Send a tab its messages; when the hub drops it (too slow), close its socket."""
-    with suppress(OSError):  # the tab went away; receive() sees the disconnect
+    # The tab went away; receive() sees the disconnect. uvicorn < 0.29 (ASGI < 2.4) raises
+    # RuntimeError, not OSError, for a send after the client closed.
+    with suppress(OSError, RuntimeError):
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
