@@ -47,7 +47,7 @@ function onMessage(message) {
   }
 }
 
-var connection = connect(url, onMessage);
+var connection = connect(url, onMessage, Boolean(tag && 'events' in tag.dataset));
 window.addEventListener('pageshow', function (event) {
   if (event.persisted) reloading = false;
 });
