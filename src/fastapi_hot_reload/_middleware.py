@@ -274,12 +274,16 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
 
 
 async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-    """Stop the server's startup with a configuration error, as one clear line."""
-    if scope["type"] != "lifespan":  # a server without a lifespan: each request fails with it
-        raise failure
-    await receive()  # lifespan.startup
-    message = f"hot reload is misconfigured: {failure}"
-    await send({"type": "lifespan.startup.failed", "message": message})
+    """Stop the server's startup with a configuration error, as one clear line.
+
+    Raised after the ``startup.failed`` message too, as Starlette does: uvicorn then logs the
+    message alone, and a ``TestClient`` raises it.
+    """
+    if scope["type"] == "lifespan":
+        await receive()  # lifespan.startup
+        message = f"hot reload is misconfigured: {failure}"
+        await send({"type": "lifespan.startup.failed", "message": message})
+    raise failure  # without a lifespan, each request fails with it
 
 
 def _route_path(scope: Scope) -> str:
