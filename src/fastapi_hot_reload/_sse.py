@@ -21,6 +21,7 @@ KEEPALIVE_S = 15.0
 #: How often an open stream checks whether the server is shutting down.
 EXIT_POLL_S = 0.1
 FIX = "pip install 'uvicorn[standard]'"
+_END = {"type": "http.response.body", "body": b"", "more_body": False}
 _HEADERS = [
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-store"),
@@ -87,7 +88,9 @@ async def stream(
             tasks.start_soon(_until_exit, stopping, tasks.cancel_scope)
             await _forward(queue, send)
             tasks.cancel_scope.cancel()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # It runs (the keepalive test checks its bytes), but after a task group that cancelled
+        # its own scope, Python 3.11 reports no line event for it to coverage.
+        await send(_END)  # pragma: no cover
 
 
 async def _event(send: Send, text: str) -> None:
