@@ -55,7 +55,7 @@ function onMessage(message) {
   }
 }
 
-connect(url, onMessage);
+connect(url, onMessage, Boolean(tag && 'events' in tag.dataset));
 document.addEventListener('keydown', function (event) {
   if (event.key === 'Escape') hideError();
 });
