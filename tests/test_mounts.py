@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from fastapi_hot_reload import HotReload, _middleware, _mounts
+from fastapi_hot_reload import HotReload, _changes, _mounts
 
 from .conftest import Server, Tab
 
@@ -84,13 +84,13 @@ def on_9p(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def watching(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Path], bool | None]]:
     """Record each watch the middleware starts, and start it for real."""
     calls: list[tuple[list[Path], bool | None]] = []
-    real = _middleware.watch_folders  # type: ignore[attr-defined]
+    real = _changes.watch_folders  # type: ignore[attr-defined]
 
     def spy(folders: list[Path], *args: Any, force_polling: bool | None) -> Awaitable[None]:
         calls.append((list(folders), force_polling))
         return real(folders, *args, force_polling=force_polling)
 
-    monkeypatch.setattr(_middleware, "watch_folders", spy)
+    monkeypatch.setattr(_changes, "watch_folders", spy)
     return calls
 
 
@@ -137,7 +137,8 @@ def test_an_explicit_force_polling_is_obeyed(
     with app(on_9p, force_polling=force_polling):
         pass
 
-    assert calls == [([(on_9p / "templates").resolve()], force_polling), ([], True)]
+    # The folder is watched once, as asked: no second, polling watch of its own.
+    assert calls == [([(on_9p / "templates").resolve()], force_polling)]
 
 
 def test_without_a_mount_table_nothing_is_polled(

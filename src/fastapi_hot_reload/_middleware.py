@@ -9,9 +9,8 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import anyio
 import jinja2
@@ -21,18 +20,18 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._changes import Changes, watch
 from ._client import ENTRY, client_response
 from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
-from ._errors import error_page, syntax_errors
+from ._errors import error_page
 from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
-from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
-from ._mounts import polled
+from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
+from ._notify import Notifier, notify_response, register
 from ._sse import no_websocket, stream
 from ._trust import Trust, accepts_html, refuse
-from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -100,12 +99,13 @@ class HotReload:
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
         self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
+        self._notify_path = f"{path}/notify"
         self._events_path = f"{path}/events"
         #: A browser's websocket request came as plain HTTP: pages start on Server-Sent Events.
         self._events_only = False
         self._stop: anyio.Event | None = None  # set when the lifespan shuts down
         self._force_polling = force_polling
-        self._broken: dict[Path, dict[str, Any]] = {}
+        self._notifier: Notifier | None = None
         self._watching = False
         self._told_not_watching = False
         self.enabled, warning = decide(enabled)
@@ -121,8 +121,8 @@ class HotReload:
         #: Every folder watched: the templates' first, then ``watch``, each once.
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
-        self._rev = 0
         self._hub = Hub()
+        self._changes = self._new_changes()
         self._csp = Csp()
         self._tag_key: tuple[str, str, int, bool] = ("", "", -1, False)
         self._tag_made = ("", b"")
@@ -142,6 +142,9 @@ class HotReload:
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
+            elif route == self._notify_path:
+                response = await notify_response(scope, receive, self._notifier)
+                await response(scope, receive, send)
             elif route == self._events_path:
                 await self._events(scope, receive, send)
             elif route == self._ws_path:
@@ -156,7 +159,8 @@ class HotReload:
     def _is_ours(self, scope: Scope) -> bool:
         """Whether the request is for one of hot reload's own routes."""
         route = _route_path(scope)
-        return route in (self._ws_path, self._events_path) or route.startswith(self._client_path)
+        ours = (self._ws_path, self._notify_path, self._events_path)
+        return route in ours or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -191,13 +195,13 @@ class HotReload:
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._rev, self._events_only)
+        key = (root, self._boot, self._changes.rev, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
             events = " data-events" if self._events_only else ""
             text = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"{events}></script>'
+                f'data-rev="{self._changes.rev}"{events}></script>'
             )
             self._tag_key, self._tag_made = key, (text, text.encode())
         return self._tag_made
@@ -221,7 +225,7 @@ class HotReload:
 
             async def send_(message: Message) -> None:
                 if message["type"] == "lifespan.startup.complete":
-                    self._start(tasks, stop, stopped)
+                    self._start(tasks, stop, stopped, scope.get("app"))
                 elif message["type"].startswith("lifespan.shutdown.") and self._watching:
                     stop.set()
                     await stopped.wait()
@@ -236,76 +240,36 @@ class HotReload:
         if failure is not None:
             raise failure
 
-    def _start(self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event) -> None:
+    def _new_changes(self) -> Changes:
+        return Changes(self._hub, self._envs, self._template_folders, self._folders)
+
+    def _start(
+        self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
+    ) -> None:
         self._stop = stop
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
-        self._rev = 0
+        self._changes = changes = self._new_changes()
+        self._notifier = Notifier(changes)
+        register([app, self.app], self._notifier)
         self._watching = True
-        _log_where_uvicorn_logs()
-        slow = polled(self._folders, self._force_polling)  # watchfiles polls per awatch call
-        fast = [folder for folder in self._folders if folder not in slow]
 
-        async def watch() -> None:
+        async def watching() -> None:
             try:
-                async with anyio.create_task_group() as watches:
-                    for folders, polling in ((fast, self._force_polling), (slow, True)):
-                        watches.start_soon(
-                            partial(
-                                watch_folders, folders, self._changed, stop, force_polling=polling
-                            )
-                        )
+                await watch(changes, self._folders, stop, self._force_polling)
             finally:
                 stopped.set()
 
-        tasks.start_soon(watch)
+        tasks.start_soon(watching)
+        _log_where_uvicorn_logs()
         shown = ", ".join(map(_shown, self._folders)) or "nothing (no folders given)"
         logger.info(
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
 
-    def _changed(self, paths: set[Path]) -> None:
-        clear_caches(self._envs)
-        self._broken = syntax_errors(self._envs, paths | self._broken.keys())
-        if (message := self._error_message()) is not None:
-            self._hub.broadcast(message)
-            error = message["error"]
-            logger.warning(
-                "not reloading: %s in %r, line %s", error["message"], error["file"], error["line"]
-            )
-            return
-        by_action: dict[str, set[Path]] = {}
-        for path in paths:
-            by_action.setdefault(action(path, self._template_folders), set()).add(path)
-        if "reload" in by_action:  # a reload covers every in-place update
-            self._send("reload", paths)
-        else:
-            for kind, changed in sorted(by_action.items()):
-                self._send(kind, changed)
-
-    def _error_message(self) -> dict[str, Any] | None:
-        """The ``error`` message for the first broken template, while any is broken."""
-        if not self._broken:
-            return None
-        return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
-
-    def _send(self, kind: str, paths: set[Path]) -> None:
-        self._rev += 1
-        names = sorted({self._relative(path) for path in paths})
-        tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
-        shown = ", ".join(map(repr, names))  # quoted: a name with a newline forges no log line
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, shown)
-
-    def _relative(self, path: Path) -> str:
-        """``path`` relative to the watched folder it is in, as the browser client sees it."""
-        for folder in self._folders:
-            if path.is_relative_to(folder):
-                return path.relative_to(folder).as_posix() if path != folder else folder.name
-        return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
-
     def _greeting(self) -> list[str]:
         """What a tab hears first: ``hello``, then the current template error, if any."""
-        hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
-        error = self._error_message()  # as the other tabs see it
+        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev}
+        error = self._changes.error_message()  # as the other tabs see it
         return [json.dumps(message) for message in (hello, error) if message is not None]
 
     async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -353,12 +317,16 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
 
 
 async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-    """Stop the server's startup with a configuration error, as one clear line."""
-    if scope["type"] != "lifespan":  # a server without a lifespan: each request fails with it
-        raise failure
-    await receive()  # lifespan.startup
-    message = f"hot reload is misconfigured: {failure}"
-    await send({"type": "lifespan.startup.failed", "message": message})
+    """Stop the server's startup with a configuration error, as one clear line.
+
+    Raised after the ``startup.failed`` message too, as Starlette does: uvicorn then logs the
+    message alone, and a ``TestClient`` raises it.
+    """
+    if scope["type"] == "lifespan":
+        await receive()  # lifespan.startup
+        message = f"hot reload is misconfigured: {failure}"
+        await send({"type": "lifespan.startup.failed", "message": message})
+    raise failure  # without a lifespan, each request fails with it
 
 
 def _route_path(scope: Scope) -> str:
