@@ -211,7 +211,8 @@ class Changes:
         text = str(path)
         template = text.startswith(self._template_prefixes)
         name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
-        kind = "reload" if template else IN_PLACE.get(path.suffix.lower(), "reload")
+        # A template: the tab fetches its page again and morphs it ("page").
+        kind = "page" if template else IN_PLACE.get(path.suffix.lower(), "reload")
         return Held(kind, name.replace(os.sep, "/"), template)
 
     def _compile(self, paths: list[Path]) -> dict[Path, dict[str, Any]]:
@@ -332,6 +333,8 @@ class Changes:
             by_action.setdefault(entry.kind, set()).add(entry.name)
         if "reload" in by_action or len(held) > SHOWN:
             self.send("reload", sorted({entry.name for entry in held.values()}))
+        elif "page" in by_action:  # one update: the tab swaps the sheets and images named, too
+            self.send("page", sorted({entry.name for entry in held.values()}))
         else:  # a reload covers every in-place update; beyond SHOWN names, a tab cannot match
             for kind, names in sorted(by_action.items()):
                 self.send(kind, sorted(names))
