@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -11,7 +12,15 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Frame, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 #: Flags for a quiet, offline, headless Chromium that only ever talks to 127.0.0.1.
 CHROMIUM_ARGS = [
@@ -23,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+#: The readiness signal once the client is connected (and not morphing or reloading).
+CONNECTED = 'html[data-hot-reload="connected"]'
 
 #: A hang guard for every wait on the page, not a timing goal: states arrive in milliseconds.
 TIMEOUT_MS = 20_000
@@ -148,3 +160,20 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
         while data := source.recv(65536):
             target.sendall(data)
         target.shutdown(socket.SHUT_WR)
+
+
+def open_tab(context: BrowserContext, url: str) -> Watched:
+    """A new tab on ``url``, once its client is connected."""
+    tab = Watched(context.new_page())
+    tab.page.goto(url)
+    expect_connected(tab.page)
+    return tab
+
+
+def expect_connected(tab: Page) -> None:
+    expect(tab.locator(CONNECTED)).to_be_attached()
+
+
+def assert_line(lines: list[str], pattern: str) -> None:
+    """One of the ``[hot-reload]`` console ``lines`` matches ``pattern`` (after the prefix)."""
+    assert any(re.fullmatch(r"\[hot-reload\] " + pattern, line) for line in lines), lines

@@ -89,12 +89,12 @@ class Server:
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
         command: Sequence[str] = ("-m", "uvicorn", "app:app"),
+        listen: Sequence[str] = ("--host", "127.0.0.1", "--port", "0"),
     ) -> None:
         """``prefix`` runs the server through a wrapper command (``setpriv ...``); ``command``
-        is what Python runs, before ``--host 127.0.0.1 --port 0 *args``."""
-        command = [sys.executable, *command, "--host", "127.0.0.1"]
+        is what Python runs, before ``listen`` (a free port of 127.0.0.1) and ``args``."""
         self.process = subprocess.Popen(
-            [*prefix, *command, "--port", "0", *args],
+            [*prefix, sys.executable, *command, *listen, *args],
             cwd=folder,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
@@ -116,7 +116,7 @@ class Server:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
+            if found := re.search(r"Running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE):
                 self._port = int(found[1])
                 self._started.set()
 

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -20,6 +20,7 @@ from ._editor import editor_url
 from ._errors import describe
 from ._hub import Hub
 from ._jinja import clear_caches, evict, name_roots, recompile
+from ._mounts import polled
 from ._watcher import EditorNoiseFilter, keep_running, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -216,7 +217,8 @@ class Changes:
         text = str(path)
         template = text.startswith(self._template_prefixes)
         name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
-        kind = "reload" if template else IN_PLACE.get(path.suffix.lower(), "reload")
+        # A template: the tab fetches its page again and morphs it ("page").
+        kind = "page" if template else IN_PLACE.get(path.suffix.lower(), "reload")
         return Held(kind, name.replace(os.sep, "/"), template)
 
     def _compile(self, paths: list[Path]) -> dict[Path, dict[str, Any]]:
@@ -337,6 +339,8 @@ class Changes:
             by_action.setdefault(entry.kind, set()).add(entry.name)
         if "reload" in by_action or len(held) > SHOWN:
             self.send("reload", sorted({entry.name for entry in held.values()}))
+        elif "page" in by_action:  # one update: the tab swaps the sheets and images named, too
+            self.send("page", sorted({entry.name for entry in held.values()}))
         else:  # a reload covers every in-place update; beyond SHOWN names, a tab cannot match
             for kind, names in sorted(by_action.items()):
                 self.send(kind, sorted(names))
@@ -388,12 +392,20 @@ def _still_written(paths: list[Path]) -> set[Path]:
 async def watch(
     changes: Changes, folders: Sequence[Path], stop: anyio.Event, force_polling: bool | None
 ) -> None:
-    """Watch ``folders`` until ``stop`` is set, judging their changes beside; never raises."""
+    """Watch ``folders`` until ``stop`` is set, judging their changes beside; never raises.
 
-    def watching() -> Awaitable[None]:
-        return watch_folders(folders, changes.add, stop, force_polling=force_polling)
+    Folders on mounts that deliver no file events are polled, in a watch of their own (watchfiles
+    polls per ``awatch`` call, not per folder).
+    """
+    slow = polled(folders, force_polling)
+    fast = [folder for folder in folders if folder not in slow]
+
+    def watching(group: list[Path], polling: bool | None) -> Callable[[], Awaitable[None]]:
+        return lambda: watch_folders(group, changes.add, stop, force_polling=polling)
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(keep_running, "checking changes", changes.run)
-        await keep_running("watching", watching)
+        if slow:
+            tasks.start_soon(keep_running, "polling", watching(slow, True))
+        await keep_running("watching", watching(fast, force_polling))
         tasks.cancel_scope.cancel()

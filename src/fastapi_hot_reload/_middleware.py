@@ -18,7 +18,7 @@ import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.datastructures import Headers
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,12 +28,14 @@ from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
 from ._editor import editor_template
 from ._errors import error_page
+from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
 from ._logs import Consoles, browser_level
 from ._notify import Notifier, notify_response, register
 from ._probe import probe_response
+from ._sse import no_websocket, stream
 from ._trust import Trust, accepts_html, refuse
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -42,7 +44,7 @@ Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
 
 
 class HotReload:
-    """Reload every open tab when a template or a watched file changes, without a restart.
+    """Update every open tab when a template or a watched file changes, without a restart.
 
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
@@ -58,6 +60,8 @@ class HotReload:
     may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+    ``morph``: on a template save or a restart, fetch the page again and morph it in place,
+    keeping scroll, focus and typed input (``True``); ``False`` reloads the page instead.
     ``editor``: link files and lines on error pages and overlays to an editor: a preset
     (``"vscode"``, ``"cursor"``, ``"pycharm"``, ...) or a URL template with ``{file}`` and
     ``{line}``; ``None`` reads ``FASTAPI_HOT_RELOAD_EDITOR`` (unset: no links).
@@ -81,11 +85,13 @@ class HotReload:
         force_polling: bool | None = None,
         allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
+        morph: bool = True,
         editor: str | None = None,
         browser_logs: str | int | bool = "WARNING",
         status: bool = True,
     ) -> None:
         self.app = app
+        self._morph = morph
         #: A configuration error found while the server imports the app or builds its
         #: middleware: reported when the lifespan starts (raised at once everywhere else).
         self._failure: Exception | None = None
@@ -121,6 +127,10 @@ class HotReload:
         self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._notify_path = f"{path}/notify"
+        self._events_path = f"{path}/events"
+        #: A browser's websocket request came as plain HTTP: pages start on Server-Sent Events.
+        self._events_only = False
+        self._stop: anyio.Event | None = None  # set when the lifespan shuts down
         self._force_polling = force_polling
         self._notifier: Notifier | None = None
         self._watching = False
@@ -141,7 +151,7 @@ class HotReload:
         self._hub = Hub()
         self._changes = self._new_changes()
         self._csp = Csp()
-        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._tag_key: tuple[str, str, int, str, bool] = ("", "", -1, "", False)
         self._tag_made = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -162,8 +172,10 @@ class HotReload:
             elif route == self._notify_path:
                 response = await notify_response(scope, receive, self._notifier)
                 await response(scope, receive, send)
+            elif route == self._events_path:
+                await self._events(scope, receive, send)
             elif route == self._ws_path:
-                await self._probe(scope, receive, send)
+                await self._no_websocket(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
@@ -191,13 +203,13 @@ class HotReload:
 
     async def _probe(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A tab whose websocket failed asks why over plain HTTP, naming its page's origin."""
-        origin = Headers(scope=scope).get("origin") or _query_value(scope, "origin")
-        await probe_response(self._trust.refusal(scope, origin))(scope, receive, send)
+        await probe_response(self._refusal(scope))(scope, receive, send)
 
     def _is_ours(self, scope: Scope) -> bool:
         """Whether the request is for one of hot reload's own routes."""
         route = _route_path(scope)
-        return route in (self._ws_path, self._notify_path) or route.startswith(self._client_path)
+        ours = (self._ws_path, self._notify_path, self._events_path)
+        return route in ours or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -218,29 +230,45 @@ class HotReload:
     async def _respond(self, scope: Scope, receive: Receive, send: Send, tag: str) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag.encode(), head=scope["method"] == "HEAD", csp=self._csp)
+        injector = Injector(
+            send,
+            tag.encode(),
+            head=scope["method"] == "HEAD",
+            csp=self._csp,
+            fragment=fragment_request(scope),
+        )
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
             if not injector.started and accepts_html(scope):
                 page = error_page(exc, self._template_folders, tag, self._editor)
-                await HTMLResponse(page, status_code=500)(scope, receive, send)
+                # The header lets the client morph into this page and back, like any page.
+                headers = {"x-hot-reload": "error-page"}
+                await HTMLResponse(page, status_code=500, headers=headers)(scope, receive, send)
             else:  # an API client: the app's own error response, if it sent one
                 await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope, page: str = "") -> str:
-        """The client tag for this request's ``root_path``, ``boot``, ``rev`` and page id."""
+        """The client tag for this request's ``root_path``, ``boot``, ``rev``, method and page id.
+
+        A page that answers a POST (any method but GET/HEAD) says so: the client never fetches
+        or reloads it, which would send the form again.
+        """
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._changes.rev)
+        method = "" if scope["method"] in ("GET", "HEAD") else scope["method"]
+        key = (root, self._boot, self._changes.rev, method, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
-            status = "" if self._status else ' data-status="off"'
+            extra = " data-events" if self._events_only else ""
+            extra += f' data-method="{html.escape(method)}"' if method else ""
+            extra += "" if self._morph else ' data-morph="false"'
+            extra += "" if self._status else ' data-status="off"'
             self._tag_key = key
             self._tag_made = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._changes.rev}"{status}'
+                f'data-rev="{self._changes.rev}"{extra}'
             )
         return (
             f'{self._tag_made} data-page="{page}"></script>'
@@ -289,6 +317,7 @@ class HotReload:
     def _start(
         self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
     ) -> None:
+        self._stop = stop
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._changes = changes = self._new_changes()
         self._notifier = Notifier(changes)
@@ -308,18 +337,50 @@ class HotReload:
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
 
+    def _greeting(self, page: str) -> list[str]:
+        """What a tab hears first: ``hello``, the current template error, if any, then the log
+        records of its page's requests that came before it."""
+        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev}
+        error = self._changes.error_message()  # as the other tabs see it
+        records = self._consoles.claim(page) if self._consoles and page else []
+        return [json.dumps(message) for message in (hello, error, *records) if message is not None]
+
+    async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's URL over plain HTTP: a browser's websocket request that could not be
+        upgraded (pages use events from now on), or a tab asking why it cannot connect."""
+        browser, response = no_websocket(scope, self._events_path, say=not self._events_only)
+        self._events_only = self._events_only or browser
+        await (response if browser else self._probe)(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> str | None:
+        """Why this page may not connect (its origin from the header, else from the query)."""
+        origin = Headers(scope=scope).get("origin") or _query_value(scope, "origin")
+        return self._trust.refusal(scope, origin)
+
+    async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's messages as Server-Sent Events, for when it cannot be used."""
+        if scope["method"] != "GET":
+            await PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET"})(
+                scope, receive, send
+            )
+        elif (refusal := self._refusal(scope)) is not None:
+            await probe_response(refusal)(scope, receive, send)
+        else:
+            page = _query_value(scope, "page")
+            with self._hub.subscribe(page) as queue:
+                await stream(self._greeting(page), queue, receive, send, self._stopping)
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
         await send({"type": "websocket.accept"})
         page = _query_value(scope, "page")
         with self._hub.subscribe(page) as queue:
-            hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev}
-            await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if (error := self._changes.error_message()) is not None:  # as the other tabs see it
-                await send({"type": "websocket.send", "text": json.dumps(error)})
-            for message in self._consoles.claim(page) if self._consoles and page else ():
-                await send({"type": "websocket.send", "text": json.dumps(message)})
+            for text in self._greeting(page):
+                await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
@@ -331,7 +392,9 @@ class HotReload:
 
 async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
     """Send a tab its messages; when the hub drops it (too slow), close its socket."""
-    with suppress(OSError):  # the tab went away; receive() sees the disconnect
+    # The tab went away; receive() sees the disconnect. uvicorn < 0.29 (ASGI < 2.4) raises
+    # RuntimeError, not OSError, for a send after the client closed.
+    with suppress(OSError, RuntimeError):
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})

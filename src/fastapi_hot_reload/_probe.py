@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import PlainTextResponse, Response
 
-#: Said to a tab the server would accept: its websocket requests must be lost on the way.
+#: Said to a tab the server would accept: its websocket and event stream must be lost on the way.
 NOT_THROUGH = (
-    "the server answers, but websocket requests do not get through: a proxy that does not "
-    "forward them, or a server without websocket support (pip install 'uvicorn[standard]')"
+    "the server answers, but neither its websocket nor its event stream gets through (a proxy "
+    "that does not forward them?)"
 )
 
 

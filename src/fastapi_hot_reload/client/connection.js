@@ -1,16 +1,26 @@
 // The connection to the server: the only module that talks to it. Reconnects at once, then
 // 100 ms doubling up to 1 s between tries, forever (every 10 s once the server said no); hands
 // every message to `onMessage`, and each kind of trouble to `onTrouble(kind, detail)`:
-//   'lost' (close code)  an open socket closed: the server restarts, or the network blinked
+//   'lost' (close code)  an open connection closed: the server restarts, or the network blinked
 //   'down'               a connect failed and the server does not answer HTTP either
 //   'refused' (reason)   the server refuses this page (its host or origin), in its own words
-//   'blocked' (reason)   the server answers HTTP, but websockets do not get through
+//   'blocked' (reason)   the server answers HTTP, but neither websockets nor events get through
+// A websocket that cannot open while the server is up (a server without websocket support, a
+// proxy that drops the upgrade) is replaced by Server-Sent Events from `{path}/events`, which
+// carry the same messages; `events` (the server already knows) starts with them.
 import { log, setState } from './log.js';
 
 var PATIENT_MS = 10000;
 
-export function connect(url, onMessage, onTrouble) {
+export function connect(url, onMessage, onTrouble, events) {
+  var eventsUrl = new URL('events' + url.search, url); // the same page id
+  eventsUrl.searchParams.set('origin', location.origin); // judged as the websocket's Origin
+  eventsUrl.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   var socket = null;
+  var opened = false; // the connection of this try opened
+  var everOpened = false; // a websocket ever opened on this page
+  var trying = false; // Server-Sent Events, tried after a websocket that failed to open
+  var warned = false;
   var tries = 0; // failed connects since the last hello
   var stopped = false; // the page is reloading, or hidden for good or for the bfcache
   var waitingSaid = false;
@@ -25,6 +35,8 @@ export function connect(url, onMessage, onTrouble) {
       return; // not ours to understand
     }
     if (message.type === 'hello') {
+      if (trying) fellBack();
+      trying = false;
       if (waitingSaid) log('connected again');
       tries = 0;
       waitingSaid = answered = patient = false;
@@ -32,12 +44,30 @@ export function connect(url, onMessage, onTrouble) {
     onMessage(message);
   }
 
+  function fellBack() {
+    // Said once, and only where websockets never worked: not for a restart that the websocket
+    // missed by a hair. Pages the server renders from now on start with events (data-events).
+    if (warned || everOpened) return;
+    warned = true;
+    console.warn(
+      '[hot-reload] the websocket cannot connect, so Server-Sent Events are used instead. ' +
+        "The server needs websocket support for it (uvicorn: pip install 'uvicorn[standard]'), " +
+        'and a proxy in between must pass the upgrade on.'
+    );
+  }
+
   function closed(event) {
-    var wasOpen = socket.hotReloadOpen;
+    var wasOpen = opened;
+    var websocketFailed = !events && !opened && !trying;
     socket = null;
     if (stopped) return;
+    if (websocketFailed) {
+      trying = true; // the server may be up without websockets: ask it over plain HTTP
+      return open(eventsUrl);
+    }
+    trying = false; // that failed too: the server is down
     setState('reconnecting');
-    if (wasOpen) onTrouble('lost', event.code);
+    if (wasOpen) onTrouble('lost', event && event.code);
     else probe();
     var delay = tries === 0 ? 0 : Math.min(1000, 50 * Math.pow(2, tries));
     if (tries === 1 && !waitingSaid) {
@@ -75,24 +105,34 @@ export function connect(url, onMessage, onTrouble) {
     onTrouble(kind, reason);
   }
 
-  function open() {
+  function open(target) {
     if (stopped || socket) return;
-    if (typeof WebSocket !== 'function') {
-      return trouble('blocked', 'this browser has no WebSocket support');
+    if (target || events || typeof WebSocket !== 'function') {
+      opened = false;
+      socket = new EventSource((target || eventsUrl).href);
+      socket.onopen = function () {
+        opened = true;
+      };
+      socket.onerror = function () {
+        socket.close(); // no retries of its own: ours, above
+        closed();
+      };
+    } else {
+      opened = false;
+      socket = new WebSocket(url.href);
+      socket.onopen = function () {
+        opened = everOpened = true;
+      };
+      socket.onclose = closed; // an error is always followed by a close
     }
-    socket = new WebSocket(url.href);
-    socket.onopen = function () {
-      this.hotReloadOpen = true;
-    };
     socket.onmessage = receive;
-    socket.onclose = closed; // an error is always followed by a close
   }
 
   function stop() {
     stopped = true;
     if (!socket) return;
-    socket.onmessage = socket.onclose = null; // this close is ours: no reconnect
-    socket.close(1000, 'page closed');
+    socket.onmessage = socket.onclose = socket.onerror = null; // ours: no reconnect
+    socket.close(1000, 'page closed'); // an EventSource takes no arguments
     socket = null;
   }
 
