@@ -78,6 +78,14 @@ def write_dev_app(folder: Path) -> Path:
     return folder
 
 
+def installed(site: Path, name: str, source: str) -> dict[str, str]:
+    """A module outside the project, as an installed package is; the env that finds it."""
+    folder = site.parent / "installed"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.py").write_text(source)
+    return {"PYTHONPATH": str(folder)}
+
+
 def until(server: Server, path: str, wanted: str, timeout: float = 60) -> None:
     """Ask until ``path`` answers ``wanted``: a generous hang guard, not a timing goal."""
     deadline = time.monotonic() + timeout
@@ -258,16 +266,14 @@ def test_an_env_file_change_is_read_by_a_new_standby(
 def test_a_changed_installed_module_rebuilds_the_standby(
     site: Path, start: Callable[..., Server]
 ) -> None:
-    installed = site.parent / "installed"  # outside the project: imported ahead by the standby
-    installed.mkdir()
-    (installed / "vendored.py").write_text('VALUE = "v1"\n')
+    env = installed(site, "vendored", 'VALUE = "v1"\n')  # imported ahead by the standby
     edit(site / "helper.py", 'VALUE = "h1"', 'import vendored\nVALUE = "h1"')
-    server = start(env={"PYTHONPATH": str(installed)})
+    server = start(env=env)
     server.wait_for_log(r"Standby ready: \d+ modules imported ahead")  # vendored among them
     edit(site / "app.py", 'VERSION = "one"', 'VERSION = "two"')
     until(server, "/version", "two h1")
 
-    (installed / "vendored.py").write_text('VALUE = "v2"\n')  # pip install -U, as far as we know
+    installed(site, "vendored", 'VALUE = "v2"\n')  # pip install -U, as far as we can tell
     edit(site / "helper.py", 'VALUE = "h1"', "VALUE = vendored.VALUE")
     until(server, "/version", "two v2")
     assert "a new standby imports everything again" in server.log
@@ -276,11 +282,9 @@ def test_a_changed_installed_module_rebuilds_the_standby(
 def test_a_project_module_a_package_imports_is_still_imported_afresh(
     site: Path, start: Callable[..., Server]
 ) -> None:
-    installed = site.parent / "installed"
-    installed.mkdir()
-    (installed / "plugin.py").write_text("import helper\n")  # entry points, plugin registries
+    env = installed(site, "plugin", "import helper\n")  # entry points, plugin registries
     edit(site / "app.py", "import helper", "import helper, plugin")
-    server = start(env={"PYTHONPATH": str(installed)})
+    server = start(env=env)
     server.wait_for_log(r"standby: a package imported helper; workers import it afresh")
     edit(site / "helper.py", '"h1"', '"h2"')
     until(server, "/version", "one h2")
@@ -304,14 +308,10 @@ def test_no_fork_option_restarts_a_fresh_process_and_says_so_once(
 def test_threads_started_by_a_package_make_it_fall_back(
     site: Path, start: Callable[..., Server]
 ) -> None:
-    installed = site.parent / "installed"
-    installed.mkdir()
-    (installed / "threaded.py").write_text(
-        "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True)"
-        ".start()\n"
-    )
+    thread = "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()"
+    env = installed(site, "threaded", f"import threading, time\n{thread}\n")
     edit(site / "helper.py", 'VALUE = "h1"', 'import threaded\nVALUE = "h1"')
-    server = start(env={"PYTHONPATH": str(installed)})
+    server = start(env=env)
     server.wait_for_log(r"No fork \(the app's packages started 1 thread\(s\) on import\)")
     edit(site / "app.py", 'VERSION = "one"', 'VERSION = "two"')
     until(server, "/version", "two h1")

@@ -44,27 +44,14 @@ class Settings:
     modules: list[str] = field(default_factory=list)  # to import before any change
     fork: bool = True
     app_dir: str = ""
-    factory: bool = False
-    root_path: str = ""
-    env_file: str | None = None
-    log_level: str | None = None
-    access_log: bool = True
-    log_config: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # keywords for uvicorn.Config
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode() + b"\n"
 
     def uvicorn_config(self) -> uvicorn.Config:
         """Reads the env file and sets up logging, as ``uvicorn.Config`` does; imports nothing."""
-        return uvicorn.Config(
-            self.app,
-            factory=self.factory,
-            root_path=self.root_path,
-            env_file=self.env_file,
-            log_level=self.log_level,
-            access_log=self.access_log,
-            log_config=self.log_config or uvicorn.config.LOGGING_CONFIG,
-        )
+        return uvicorn.Config(self.app, **self.config)
 
 
 def module_file(module: ModuleType) -> str | None:

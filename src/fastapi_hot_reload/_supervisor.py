@@ -179,12 +179,14 @@ class Supervisor:
             project=sorted({str(folder.resolve()) for folder in folders}),
             fork=options.fork,
             app_dir=options.app_dir,
-            factory=options.factory,
-            root_path=options.root_path,
-            env_file=options.env_file,
-            log_level=options.log_level,
-            access_log=options.access_log,
-            log_config=log_config(options.log_level),
+            config={
+                "factory": options.factory,
+                "root_path": options.root_path,
+                "env_file": options.env_file,
+                "log_level": options.log_level,
+                "access_log": options.access_log,
+                "log_config": log_config(options.log_level),
+            },
         )
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
