@@ -70,6 +70,21 @@ async def env() -> str:
 """
 
 
+FACTORY = """
+from fastapi import FastAPI, Request
+
+
+def make() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/root")
+    async def root(request: Request) -> str:
+        return request.scope["root_path"]
+
+    return app
+"""
+
+
 def write_dev_app(folder: Path) -> Path:
     write_app(folder)
     (folder / "app.py").write_text(textwrap.dedent(APP))
@@ -235,9 +250,13 @@ def test_the_lifespan_runs_in_each_worker(site: Path, start: Callable[..., Serve
     assert server.log.count("Application shutdown complete") >= 1
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("signum", "everyone"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "Ctrl+C (SIGINT to every process)"],
+)
 def test_a_signal_stops_every_process(
-    site: Path, start: Callable[..., Server], signum: signal.Signals
+    site: Path, start: Callable[..., Server], signum: signal.Signals, everyone: bool
 ) -> None:
     server = start()
     edit(site / "app.py", 'VERSION = "one"', 'VERSION = "two"')
@@ -245,6 +264,8 @@ def test_a_signal_stops_every_process(
     children = psutil.Process(server.process.pid).children(recursive=True)
     assert len(children) >= 2  # a standby and its worker, at least
 
+    for process in [psutil.Process(server.process.pid), *children] if everyone else []:
+        process.send_signal(signum)  # what a terminal does with its foreground group
     server.process.send_signal(signum)
     assert server.process.wait(30) == 0
     _, alive = psutil.wait_procs(children, timeout=10)
@@ -317,10 +338,37 @@ def test_threads_started_by_a_package_make_it_fall_back(
     until(server, "/version", "two h1")
 
 
+def test_without_fork_uvicorns_own_reloader_restarts_and_says_so(site: Path) -> None:
+    script = (
+        "import os, sys; del os.fork; from fastapi_hot_reload._dev import main; main(sys.argv[1:])"
+    )
+    server = Server(site, command=("-c", script, "dev", "app:app"))
+    try:
+        until(server, "/version", "one h1")
+        edit(site / "app.py", 'VERSION = "one"', 'VERSION = "two"')
+        until(server, "/version", "two h1")
+        assert "No fork on this platform: each reload starts a fresh process" in server.log
+    finally:
+        server.stop()
+
+
+def test_uvicorn_options_reach_the_watcher_and_the_app(site: Path) -> None:
+    (site / "sub").mkdir()
+    (site / "sub" / "factory.py").write_text(FACTORY)
+    args = ["--app-dir", "sub", "--factory", "--root-path", "/proxied"]
+    args += ["--reload-include", "*.cfg", "--log-level", "debug"]
+    server = Server(site, *args, command=("-m", "fastapi_hot_reload", "dev", "factory:make"))
+    try:
+        until(server, "/root", "/proxied")
+        (site / "settings.cfg").write_text("[x]\n")
+        server.wait_for_log(r"settings\.cfg changed: reloading")
+    finally:
+        server.stop()
+
+
 def test_fork_is_refused_where_it_is_unsafe() -> None:
     assert _standby.fork_refusal(True, threads=1) is None
     assert _standby.fork_refusal(False) == "--no-fork was given"
-    assert _standby.fork_refusal(True, has_fork=False) == "this platform has no os.fork"
     assert "macOS" in (_standby.fork_refusal(True, platform="darwin") or "")
     assert (
         _standby.fork_refusal(True, threads=3) == "the app's packages started 2 thread(s) on import"

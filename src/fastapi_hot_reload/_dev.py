@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
+KINDS = ("dirs", "includes", "excludes")  # --reload-dir, --reload-include, --reload-exclude
 NEEDS_UVICORN = (
     "fastapi-hot-reload dev serves with uvicorn, which is not installed here: "
     "pip install 'fastapi-hot-reload[dev]'"
@@ -28,12 +32,12 @@ def parser() -> argparse.ArgumentParser:
     dev.add_argument("app", metavar="APP", help="the ASGI app, as module:attribute")
     dev.add_argument("--host", default="127.0.0.1", help="bind to this host (127.0.0.1)")
     dev.add_argument("--port", type=int, default=8000, help="bind to this port (8000; 0: any)")
-    for name, what in (("dir", "folder to watch"), ("include", "glob"), ("exclude", "glob")):
+    for name, what in zip(KINDS, ("folder to watch", "glob", "glob"), strict=True):
         dev.add_argument(
-            f"--reload-{name}",
+            f"--reload-{name[:-1]}",
             action="append",
             default=[],
-            dest=f"reload_{name}s",
+            dest=f"reload_{name}",
             help=f"a {what}, as uvicorn's (repeat for more)",
         )
     dev.add_argument("--app-dir", default="", help="look for APP's module in this folder")
@@ -62,7 +66,23 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("uvicorn") is None:
         print(NEEDS_UVICORN, file=sys.stderr)
         return 2
+    del args.command
+    if not hasattr(os, "fork"):
+        return plain_restart(vars(args))
     from ._supervisor import Options, Supervisor
 
-    del args.command
     return Supervisor(Options(**vars(args))).run()
+
+
+def plain_restart(options: dict[str, Any]) -> int:
+    """No fork here (Windows): uvicorn's own reloader, a fresh process per change."""
+    import uvicorn
+
+    logging.getLogger("fastapi_hot_reload").warning(
+        "No fork on this platform: each reload starts a fresh process (uvicorn --reload)."
+    )
+    del options["fork"]
+    for kind in KINDS:  # uvicorn's default for each is None, not []
+        options[f"reload_{kind}"] = options[f"reload_{kind}"] or None
+    uvicorn.run(options.pop("app"), reload=True, **options)
+    return 0

@@ -107,15 +107,12 @@ def thread_count(tasks: str = "/proc/self/task") -> int:
 def fork_refusal(
     wanted: bool,
     *,
-    has_fork: bool = hasattr(os, "fork"),
     platform: str = sys.platform,
     threads: int | None = None,
 ) -> str | None:
     """Why this standby must not fork, in plain words, or ``None``."""
     if not wanted:
         return "--no-fork was given"
-    if not has_fork:
-        return "this platform has no os.fork"
     if platform == "darwin":
         return "macOS warns that fork is unsafe once system libraries are loaded"
     threads = thread_count() if threads is None else threads
