@@ -110,12 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     meta["machine"]["load_after"] = os.getloadavg()
     meta["targets"] = check(cells, plan.counts[-1])
     write_json(args.out / "results.json", cells, meta)
-    print(table(cells, contestants, list(plan.counts)))
+    if contestants:
+        print(table(cells, contestants, list(plan.counts)))
+        print("\ntargets (fastapi-hot-reload):\n  " + "\n  ".join(meta["targets"]))
+        print("\n" + chart(args.out / "latency.png", cells, contestants, list(plan.counts)))
     if "dev.page" in cells:
         print("\n" + dev_table(cells))
-    print("\ntargets (fastapi-hot-reload):\n  " + "\n  ".join(meta["targets"]))
-    if contestants:
-        print("\n" + chart(args.out / "latency.png", cells, contestants, list(plan.counts)))
     load = meta["machine"]["load_after"][0]
     print(f"json: {args.out / 'results.json'} ({meta['seconds']} s, load average {load:.2f})")
     return 0
