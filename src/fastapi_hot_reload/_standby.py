@@ -31,6 +31,9 @@ INSTALLED = tuple(
     for key in ("stdlib", "platstdlib", "purelib", "platlib")
 )
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+#: Held from just before a fork until each side knows its role: a SIGTERM for the new worker
+#: must not run the standby's handler in it (coverage's own after-fork hook even swallows it).
+HELD = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
 
 
 @dataclass(frozen=True)
@@ -152,16 +155,19 @@ class Standby:
             threading.Thread(target=_stop_on_eof, daemon=True).start()
             raise SystemExit(self.work())
         self.stop_workers(wait=False)
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's coverage restarts for new frames only
             _become_worker()
             os._exit(self.work())
         self.worker = pid
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
 
     def work(self) -> int:
         """Import the app, report the third-party modules it brought, serve until told to stop."""
         before, code = set(sys.modules), 0
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # a stop sent during the fork: here
             self.config.load()
             self.report(set(sys.modules) - before)
             uvicorn.Server(self.config).run(sockets=[self.sock])

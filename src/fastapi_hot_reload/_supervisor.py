@@ -29,7 +29,7 @@ logger = logging.getLogger("fastapi_hot_reload")
 #: watchfiles yields a batch after this many ms of quiet (uvicorn's reloader: 50).
 STEP_MS = 10
 #: How long a stopping standby may take (its worker finishing requests) before it is killed.
-GRACE_S = 10.0
+GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
