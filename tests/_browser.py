@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
-from playwright.sync_api import ConsoleMessage, Frame, Page
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 #: Flags for a quiet, offline, headless Chromium that only ever talks to 127.0.0.1.
 CHROMIUM_ARGS = [
@@ -19,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+#: The readiness signal once the client is connected (and not morphing or reloading).
+CONNECTED = 'html[data-hot-reload="connected"]'
 
 #: A hang guard for every wait on the page, not a timing goal: states arrive in milliseconds.
 TIMEOUT_MS = 20_000
@@ -40,6 +55,25 @@ new MutationObserver((records) => {
 def find_chromium() -> str | None:
     """The system Chromium (Debian names it ``chromium``, Ubuntu ``chromium-browser``)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextmanager
+def chromium(*args: str, **options: Any) -> Iterator[Browser]:
+    """The system Chromium, headless, with ``CHROMIUM_ARGS`` and ``args``; skipped without one
+    (a failure on CI, which must install it)."""
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium found on PATH for the browser tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
+        pytest.skip(f"{message}; install it with: apt-get install chromium")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *args], **options
+        )
+        yield launched
+        launched.close()
 
 
 class Watched:
@@ -125,3 +159,15 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
         while data := source.recv(65536):
             target.sendall(data)
         target.shutdown(socket.SHUT_WR)
+
+
+def open_tab(context: BrowserContext, url: str) -> Watched:
+    """A new tab on ``url``, once its client is connected."""
+    tab = Watched(context.new_page())
+    tab.page.goto(url)
+    expect_connected(tab.page)
+    return tab
+
+
+def expect_connected(tab: Page) -> None:
+    expect(tab.locator(CONNECTED)).to_be_attached()

@@ -12,11 +12,18 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from functools import partialmethod
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext
+from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection, connect
+
+from ._browser import TIMEOUT_MS
 
 APP = """
 import os
@@ -82,12 +89,12 @@ class Server:
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
         command: Sequence[str] = ("-m", "uvicorn", "app:app"),
+        listen: Sequence[str] = ("--host", "127.0.0.1", "--port", "0"),
     ) -> None:
         """``prefix`` runs the server through a wrapper command (``setpriv ...``); ``command``
-        is what Python runs, before ``--host 127.0.0.1 --port 0 *args``."""
-        command = [sys.executable, *command, "--host", "127.0.0.1"]
+        is what Python runs, before ``listen`` (a free port of 127.0.0.1) and ``args``."""
         self.process = subprocess.Popen(
-            [*prefix, *command, "--port", "0", *args],
+            [*prefix, sys.executable, *command, *listen, *args],
             cwd=folder,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
@@ -109,7 +116,7 @@ class Server:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
+            if found := re.search(r"Running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE):
                 self._port = int(found[1])
                 self._started.set()
 
@@ -127,8 +134,8 @@ class Server:
             time.sleep(0.02)
         raise AssertionError(f"no log line matches {pattern!r}:\n{self.log}")
 
-    def get(self, path: str = "/") -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
+    def get(self, path: str = "/", headers: dict[str, str] | None = None) -> httpx.Response:
+        return httpx.get(self.url + path, headers=headers, timeout=10)
 
     def pid(self) -> int:
         return int(self.get("/pid").json())
@@ -146,6 +153,24 @@ class Server:
             self.process.stdout.close()
 
 
+@pytest.fixture(autouse=True)
+def _requests_to_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``TestClient`` asks for ``localhost``, as the developer's browser does.
+
+    Its own default host, ``testserver``, is no host hot reload trusts; the tests of untrusted
+    hosts give their host in full URLs.
+    """
+    monkeypatch.setattr(
+        TestClient, "__init__", partialmethod(TestClient.__init__, base_url="http://localhost")
+    )
+    connect = TestClient.websocket_connect
+
+    def websocket_connect(self: TestClient, url: str, *args: Any, **kwargs: Any) -> Any:
+        return connect(self, urljoin("ws://localhost", url), *args, **kwargs)
+
+    monkeypatch.setattr(TestClient, "websocket_connect", websocket_connect)
+
+
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     return write_app(tmp_path / "site")
@@ -156,6 +181,15 @@ def server(app_dir: Path) -> Iterator[Server]:
     running = Server(app_dir)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile on the module's ``browser`` (each browser test module has one)."""
+    opened = browser.new_context()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()
 
 
 class Tab:

@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._watcher import action
+from fastapi_hot_reload._changes import action
 
 from .conftest import Server, Tab
 
@@ -39,41 +39,20 @@ def test_script_save_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> 
     assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["app.js"]}
 
 
-def test_stylesheet_among_templates_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
+def test_stylesheet_among_templates_updates_the_page(
+    server: Server, tabs: list[Tab], app_dir: Path
+) -> None:
     (app_dir / "templates" / "inline.css").write_text("h1 { color: red; }\n")
 
-    assert tabs[0].next()["type"] == "reload"
+    assert tabs[0].next()["type"] == "page"
 
 
-def test_reload_covers_a_swap_in_the_same_batch(app_dir: Path) -> None:
-    app = HotReload(Starlette(), watch=[app_dir / "static"])
-    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
-        socket.receive_json()
-        app._changed({app_dir / "static" / "style.css", app_dir / "static" / "app.js"})
-        assert socket.receive_json() == {
-            "type": "reload",
-            "rev": 1,
-            "paths": ["app.js", "style.css"],
-        }
-
-
-def test_stylesheet_and_image_in_one_batch_are_two_swaps(app_dir: Path) -> None:
-    app = HotReload(Starlette(), watch=[app_dir / "static"])
-    with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
-        socket.receive_json()
-        app._changed({app_dir / "static" / "style.css", app_dir / "static" / "logo.svg"})
-        assert socket.receive_json() == {"type": "css", "rev": 1, "paths": ["style.css"]}
-        assert socket.receive_json() == {"type": "image", "rev": 2, "paths": ["logo.svg"]}
-
-
-def test_action_by_kind_and_place(tmp_path: Path) -> None:
-    templates = [tmp_path / "templates"]
-
-    assert action(tmp_path / "templates" / "a.css", templates) == "reload"
-    assert action(tmp_path / "static" / "a.CSS", templates) == "css"
-    assert action(tmp_path / "static" / "a.webp", templates) == "image"
-    assert action(tmp_path / "static" / "font.woff2", templates) == "reload"
-    assert action(tmp_path / "static", templates) == "reload"
+def test_action_by_kind() -> None:
+    """By place is tested above: a stylesheet among templates updates the page."""
+    assert action("a.CSS") == "css"
+    assert action("img/a.webp") == "image"
+    assert action("font.woff2") == "reload"
+    assert action("static") == "reload"
 
 
 def test_static_files_are_revalidated_while_hot_reload_is_on(app_dir: Path) -> None:

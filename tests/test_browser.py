@@ -7,23 +7,21 @@ The app folder is written before its server starts, so no stray change reaches a
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Route, expect
 
-from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, Relay, Watched, find_chromium
+from ._browser import Relay, Watched, chromium, expect_connected, open_tab
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
 
 INDEX = '<h1 id="title">{}</h1><p id="pid">{{{{ pid }}}}</p><a id="go" href="/other.html">go</a>'
 OTHER = '{% extends "base.html" %}{% block content %}<h1 id="title">other</h1>{% endblock %}'
-CONNECTED = 'html[data-hot-reload="connected"]'
 
 DOWNLOAD_ROUTE = """
 
@@ -57,23 +55,9 @@ app = Starlette(routes=[Mount("/prefix", app=site)])
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        message = "no Chromium found on PATH for the browser tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
-        pytest.skip(f"{message}; install it with: apt-get install chromium")
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            # Playwright turns the back/forward cache off; real browsers have it on.
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
+    # Playwright turns the back/forward cache off; real browsers have it on.
+    with chromium(ignore_default_args=["--disable-back-forward-cache"]) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -82,26 +66,6 @@ def app_dir(tmp_path: Path) -> Path:
     folder = write_app(tmp_path / "site", INDEX.format("first"))
     (folder / "templates" / "other.html").write_text(OTHER)
     return folder
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context()
-    opened.set_default_timeout(TIMEOUT_MS)
-    yield opened
-    opened.close()
-
-
-def open_tab(context: BrowserContext, url: str) -> Watched:
-    """A new tab on ``url``, once its client is connected."""
-    tab = Watched(context.new_page())
-    tab.page.goto(url)
-    expect_connected(tab.page)
-    return tab
-
-
-def expect_connected(tab: Page) -> None:
-    expect(tab.locator(CONNECTED)).to_be_attached()
 
 
 def test_template_save_updates_every_open_tab_without_restart(
@@ -119,8 +83,8 @@ def test_template_save_updates_every_open_tab_without_restart(
         expect(tab.page.locator("#title")).to_have_text("second")
         expect_connected(tab.page)
         expect(tab.page.locator("#pid")).to_have_text(str(pid))
-        assert tab.loads == [server.url + "/"] * 2
-        assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
+        assert tab.loads == [server.url + "/"]  # morphed in place, no navigation
+        assert "[hot-reload] updated in place: index.html changed" in tab.hot_reload_lines
     assert server.pid() == pid
 
 
@@ -139,13 +103,13 @@ def test_python_save_under_uvicorn_reload_shows_the_new_code(
 
         expect(tab.page.locator("#title")).to_have_text("new code")
         expect_connected(tab.page)
-        assert len(tab.loads) == 2
-        assert "[hot-reload] reloading: the server restarted" in tab.hot_reload_lines
+        assert len(tab.loads) == 1
+        assert "[hot-reload] updated in place: the server restarted" in tab.hot_reload_lines
     finally:
         server.stop()
 
 
-def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
+def test_server_down_for_seconds_then_back_on_the_same_port_updates_once(
     app_dir: Path, context: BrowserContext
 ) -> None:
     first = Server(app_dir)
@@ -163,11 +127,11 @@ def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
 
         expect(tab.page.locator("#pid")).to_have_text(str(again.pid()))
         expect_connected(tab.page)
-        assert tab.page.evaluate("window.marker") is None
-        assert tab.loads == [first.url + "/"] * 2
+        assert tab.page.evaluate("window.marker") == "before"  # morphed: the window stays
+        assert tab.loads == [first.url + "/"]
         lines = tab.hot_reload_lines
         assert "[hot-reload] server unreachable, waiting for it to come back" in lines
-        assert lines.count("[hot-reload] reloading: the server restarted") == 1
+        assert lines.count("[hot-reload] updated in place: the server restarted") == 1
     finally:
         again.stop()
 
@@ -189,11 +153,12 @@ def test_network_blip_reconnects_to_the_same_server_without_reload(
         assert tab.page.evaluate("window.marker") == "kept"
         assert tab.states() == ["connecting", "connected", "reconnecting", "connected"]
         assert len(tab.loads) == 1
-        # The new socket is live: the next save reloads the tab, once.
+        # The new socket is live: the next save updates the tab, once.
         page(app_dir, INDEX.format("second"))
         expect(tab.page.locator("#title")).to_have_text("second")
         expect_connected(tab.page)
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
+        assert tab.page.evaluate("window.marker") == "kept"
     finally:
         relay.close()
 
@@ -218,7 +183,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     assert tab.page.evaluate("document.querySelector('script[data-hot-reload]').dataset.rev") == "0"
 
     page(app_dir, INDEX.format("second"))
-    server.wait_for_log(r"reload \(rev 1")
+    server.wait_for_log(r"page \(rev 1")
     held[0].continue_()
 
     expect(tab.page.locator("#title")).to_have_text("second")
@@ -246,14 +211,14 @@ def served_under_prefix(
         server.stop()
 
 
-def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
+def test_app_behind_a_proxy_under_a_root_path_connects_and_updates(
     app_dir: Path, context: BrowserContext
 ) -> None:
     with served_under_prefix(app_dir, context, BEHIND_PROXY) as (_, tab):
         page(app_dir, INDEX.format("second"))
 
         expect(tab.page.locator("#title")).to_have_text("second")
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
 
 
 def test_app_mounted_under_a_prefix_connects_and_says_it_watches_nothing(
@@ -281,7 +246,7 @@ def test_close_caused_by_our_own_navigation_reloads_nothing(
 def test_cancelled_navigation_keeps_the_tab_listening(
     app_dir: Path, context: BrowserContext
 ) -> None:
-    """A download link fires ``beforeunload`` but the page stays: it must still reload."""
+    """A download link fires ``beforeunload`` but the page stays: it must still update."""
     app = app_dir / "app.py"
     app.write_text(app.read_text() + DOWNLOAD_ROUTE)
     page(app_dir, INDEX.format("first") + '<a id="get" href="/download">data</a>')
@@ -294,7 +259,7 @@ def test_cancelled_navigation_keeps_the_tab_listening(
         page(app_dir, INDEX.format("second"))
 
         expect(tab.page.locator("#title")).to_have_text("second")
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
     finally:
         server.stop()
 
@@ -315,8 +280,9 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     # A change made while the page sits in the cache reloads it when it comes back.
     tab.page.click("#go")
     expect(tab.page.locator("#title")).to_have_text("other")
-    with tab.page.expect_navigation():  # the open page reloads
-        page(app_dir, INDEX.format("second"))
+    page(app_dir, INDEX.format("second"))
+    expect(tab.page.locator("#title")).to_have_text("other")
+    server.wait_for_log(r"page \(rev 1")
     tab.page.go_back(wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
@@ -441,7 +407,8 @@ def test_syntax_error_shows_an_overlay_and_the_fix_clears_it(
 
     expect(tab.page.locator("#title")).to_have_text("fixed")
     expect(overlay).to_have_count(0)
-    assert len(tab.loads) == 2
+    assert tab.page.evaluate("window.marker") == "kept"
+    assert len(tab.loads) == 1
 
 
 def test_render_error_page_recovers_by_itself_once_fixed(
@@ -462,6 +429,7 @@ def test_render_error_page_recovers_by_itself_once_fixed(
         broken.write_text('<body><p id="ok">all good</p></body>\n')
 
         expect(tab.page.locator("#ok")).to_have_text("all good")
-        assert len(tab.loads) == 2
+        expect(tab.page.locator(".where")).to_have_count(0)  # morphed: nothing of it is left
+        assert len(tab.loads) == 1
     finally:
         server.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import starlette
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -20,7 +21,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._inject import Injector
+from fastapi_hot_reload._inject import Injector, ascii_compatible
 
 BOOT = "b00b"
 TAG = (
@@ -59,10 +60,10 @@ def test_tag_goes_before_the_last_closing_body() -> None:
     assert response.text == f"<body><pre></body> in text</pre>{TAG}</body>"
 
 
-def test_tag_goes_at_the_end_without_closing_body() -> None:
-    response = serve(html("<p>fragment</p>")).get("/")
+def test_tag_goes_at_the_end_of_a_document_without_closing_body() -> None:
+    response = serve(html("<!DOCTYPE html><p>page")).get("/")
 
-    assert response.text == f"<p>fragment</p>{TAG}"
+    assert response.text == f"<!DOCTYPE html><p>page{TAG}"
     assert response.headers["content-length"] == str(len(response.content))
 
 
@@ -234,14 +235,18 @@ async def test_html_with_a_length_sent_in_chunks_is_held_whole_then_fixed() -> N
     sent, injector = recording_injector()
     headers = [(b"content-type", b"text/html"), (b"content-length", b"18")]
     await injector({"type": "http.response.start", "status": 200, "headers": headers})
-    await injector({"type": "http.response.body", "body": b"<p>one", "more_body": True})
+    await injector({"type": "http.response.body", "body": b"<body>one", "more_body": True})
     assert sent == []  # nothing yet: the length is not known until the end
-    await injector({"type": "http.response.body", "body": b"</p></body>", "more_body": False})
+    await injector({"type": "http.response.body", "body": b"</body>", "more_body": False})
 
-    assert sent[0]["headers"] == [(b"content-type", b"text/html"), (b"content-length", b"22")]
+    assert sent[0]["headers"] == [
+        (b"content-type", b"text/html"),
+        (b"content-length", b"21"),
+        (b"vary", b"HX-Request, Turbo-Frame, X-Up-Target"),
+    ]
     assert sent[1] == {
         "type": "http.response.body",
-        "body": b"<p>one</p><tag></body>",
+        "body": b"<body>one<tag></body>",
         "more_body": False,
     }
 
@@ -261,12 +266,101 @@ async def test_tiny_streamed_chunks_are_held_until_they_cannot_start_closing_bod
     sent, injector = recording_injector()
     start = html_start()
     await injector(start)
-    await injector({"type": "http.response.body", "body": b"<p>", "more_body": True})
+    await injector({"type": "http.response.body", "body": b"<body></body", "more_body": True})
+    await injector({"type": "http.response.body", "body": b">", "more_body": True})
 
-    assert sent == [start]
+    assert sent == [start, {"type": "http.response.body", "body": b"<body>", "more_body": True}]
 
 
 def test_upper_case_closing_body_after_a_lower_case_one_is_the_last() -> None:
     response = serve(html("<body><pre></body></pre></BODY>")).get("/")
 
     assert response.text == f"<body><pre></body></pre>{TAG}</BODY>"
+
+
+@pytest.mark.skipif(
+    tuple(map(int, starlette.__version__.split(".")[:2])) < (0, 39),
+    reason="StaticFiles answers Range requests from Starlette 0.39 on",
+)
+def test_partial_content_passes_through_untouched(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<body>static page</body>")
+    client = TestClient(HotReload(Starlette(routes=[Mount("/", StaticFiles(directory=tmp_path))])))
+
+    response = client.get("/page.html", headers={"range": "bytes=0-9"})
+
+    assert response.status_code == 206
+    assert response.content == b"<body>stat"
+    assert response.headers["content-length"] == "10"
+    assert response.headers["content-range"] == "bytes 0-9/24"
+
+
+def test_a_content_range_keeps_any_response_untouched() -> None:
+    headers = {"content-range": "bytes 0-14/99"}
+    response = serve(lambda request: HTMLResponse("<body>hi</body>", headers=headers)).get("/")
+
+    assert response.content == b"<body>hi</body>"
+
+
+@pytest.mark.parametrize(
+    "charset", ["utf-16", "UTF-16LE", '"utf-16be"', "utf-32", "utf-7", "x-no-such-charset"]
+)
+def test_html_in_a_charset_that_is_not_ascii_compatible_passes_through(charset: str) -> None:
+    body = "<body>hi</body>".encode("utf-16")
+    content_type = f"text/html; version=5; charset={charset}"
+
+    response = serve(lambda request: Response(body, headers={"content-type": content_type})).get(
+        "/"
+    )
+
+    assert response.content == body
+    assert response.headers["content-length"] == str(len(body))
+
+
+def test_a_charset_name_that_is_not_ascii_is_no_charset_we_know() -> None:
+    assert ascii_compatible(b"utf-\xe9") is False
+    assert ascii_compatible(b"") is True  # none given: HTML's default is ASCII-compatible
+
+
+@pytest.mark.parametrize("charset", ["utf-8", '"UTF-8"', "iso-8859-1", "windows-1252", "shift_jis"])
+def test_html_in_an_ascii_compatible_charset_gets_the_tag(charset: str) -> None:
+    content_type = f"text/html;charset={charset}"
+    response = serve(
+        lambda request: Response(b"<body>hi</body>", headers={"content-type": content_type})
+    ).get("/")
+
+    assert response.content == f"<body>hi{TAG}</body>".encode()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_html_that_starts_with_a_utf16_or_utf32_mark_passes_through(encoding: str) -> None:
+    body = "\ufeff<body>hi</body>".encode(encoding).replace(b"\xff\xfe\xff\xfe", b"\xff\xfe")
+    response = serve(lambda request: HTMLResponse(body)).get("/")  # says charset=utf-8
+
+    assert response.content == body
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1_5", b"+15", b"", b"15, 15"])
+async def test_an_invalid_content_length_passes_the_response_as_sent(length: bytes) -> None:
+    sent, injector = recording_injector()
+    start = {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [(b"content-type", b"text/html"), (b"content-length", length)],
+    }
+    body = {"type": "http.response.body", "body": b"<body>hi</body>", "more_body": False}
+    await injector(dict(start))
+    await injector(dict(body))
+    await injector.finish()
+
+    assert sent == [start, body]
+
+
+def test_a_page_whose_policy_asks_a_nonce_gets_it_on_the_tag() -> None:
+    policy = "default-src 'self'; script-src 'nonce-r4nd0m+/=' 'strict-dynamic'"
+    response = serve(
+        lambda request: HTMLResponse("<body>hi</body>", headers={"content-security-policy": policy})
+    ).get("/")
+
+    nonced = TAG.replace("<script ", '<script nonce="r4nd0m+/=" ')
+    assert response.content == f"<body>hi{nonced}</body>".encode()
+    assert response.headers["content-length"] == str(len(response.content))

@@ -5,39 +5,13 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ._jinja import loader_folders
-
 #: Lines of source shown on either side of the line in error.
 CONTEXT_LINES = 3
-
-
-def syntax_errors(envs: list[jinja2.Environment], paths: Iterable[Path]) -> dict[Path, Any]:
-    """Compile each changed template as its environment would; describe those that fail."""
-    errors: dict[Path, Any] = {}
-    for env in envs:
-        for folder in (found.resolve() for found in loader_folders(env.loader)):
-            for path in paths:
-                if path.is_relative_to(folder) and path.is_file():
-                    name = path.relative_to(folder).as_posix()
-                    if (error := _compile_error(env, path, name)) is not None:
-                        errors[path] = error
-    return errors
-
-
-def _compile_error(env: jinja2.Environment, path: Path, name: str) -> dict[str, Any] | None:
-    try:
-        env.compile(path.read_text(encoding="utf-8"), name, str(path))
-    except (OSError, UnicodeDecodeError):
-        return None  # gone again, or not a text file: nothing to show
-    except jinja2.TemplateSyntaxError as exc:
-        return describe(exc, path, exc.lineno, name)
-    return None
 
 
 def describe(

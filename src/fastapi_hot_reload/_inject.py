@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
+from functools import lru_cache
 
 from starlette.types import Message, Send
+
+from ._csp import Csp
+from ._fragments import add_headers, is_document
 
 logger = logging.getLogger("fastapi_hot_reload")
 
 #: Present in every tag we write; a page that already carries it is not injected again.
-MARKER = b"data-hot-reload"
+#: Not just ``data-hot-reload``: that also starts ``data-hot-reload-permanent``.
+MARKER = b"data-hot-reload data-boot"
 _BODY_END = b"</body"
 _HEADERS = (b"content-type", b"content-encoding", b"content-length", b"etag", b"last-modified")
-_WANTED = frozenset((*_HEADERS, b"cache-control"))
+_WANTED = frozenset((*_HEADERS, b"cache-control", b"content-range"))
+_CSP = b"content-security-policy"
+#: Byte order marks of UTF-16 and UTF-32, which a browser obeys over any declared charset.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+#: What the tag and ``</body`` are made of: a charset that encodes it as ASCII can take the tag.
+_PROBE = '<script src="/-_.~" data-hot-reload data-boot="0a" nonce="+/="></script></body>'
 
 
 def last_body_end(html: bytes) -> int:
@@ -37,13 +48,43 @@ def insert_tag(html: bytes, tag: bytes) -> bytes:
     return b"".join((page[:at], tag, page[at:]))
 
 
-def _headers(message: Message) -> dict[bytes, bytes]:
-    """The few response headers that matter here, by lower-case name, read in one pass."""
-    found = {}
+def _headers(message: Message) -> tuple[dict[bytes, bytes], list[bytes]]:
+    """The few response headers that matter here, by lower-case name, and the CSP policies,
+    read in one pass."""
+    found, policies = {}, []
     for name, value in message["headers"]:
         if (key := name.lower()) in _WANTED:
             found[key] = value
-    return found
+        elif key == _CSP:
+            policies.append(value)
+    return found, policies
+
+
+@lru_cache(maxsize=32)
+def taggable(content_type: bytes) -> bool:
+    """Whether a response of this ``Content-Type`` is HTML that can take our ASCII tag."""
+    lower = content_type.lower()
+    return lower.startswith(b"text/html") and ascii_compatible(_charset(lower))
+
+
+def _charset(content_type: bytes) -> bytes:
+    """The ``charset`` parameter of a lower-case ``Content-Type``; empty when there is none."""
+    for param in content_type.split(b";")[1:]:
+        name, _, value = param.partition(b"=")
+        if name.strip() == b"charset":
+            return value.strip().strip(b'"')
+    return b""
+
+
+def ascii_compatible(charset: bytes) -> bool:
+    """Whether a page in ``charset`` can take our ASCII tag as it is (UTF-16 and UTF-32 cannot;
+    neither can a charset Python does not know)."""
+    if not charset:
+        return True
+    try:
+        return _PROBE.encode(codecs.lookup(charset.decode("ascii")).name) == _PROBE.encode()
+    except (LookupError, UnicodeError):
+        return False
 
 
 def _set_header(message: Message, name: bytes, value: bytes) -> None:
@@ -57,26 +98,34 @@ class Injector:
 
     An HTML response with a ``Content-Length`` is held whole, so the length can be fixed; a
     streamed one is passed on as it comes, keeping back the tail from its last ``</body`` on.
+    An HTML response is held until its first bytes tell whether it is a document; a fragment (or
+    any response to a ``fragment`` request: htmx, Turbo Frame, Unpoly) gets no tag.
     A server error (5xx) is held until ``finish``: the app may raise after sending it (Starlette's
     ``ServerErrorMiddleware`` does), and then the developer gets a better page instead.
     """
 
-    def __init__(self, send: Send, tag: bytes, *, head: bool) -> None:
+    def __init__(
+        self, send: Send, tag: bytes, *, head: bool, csp: Csp | None = None, fragment: bool = False
+    ) -> None:
         self._send = send
         self._tag = tag
         self._head = head
+        self._csp = csp or Csp()
+        self._fragment = fragment
+        self._page = self._sniff = False  # _sniff: waiting for the first bytes of an HTML body
         self.started = False  # whether a response start went to the server yet
         self._start: Message | None = None
         self._held = b""
         self._tail = b""
         self._seen_marker = False
+        self._first = True
         self._inject = self._whole = self._defer = self._active = self._complete = False
         self._length = 0
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self._on_start(message)
-            if not self._whole:
+            if not (self._whole or self._sniff):
                 await self._flush()
         elif self._active and message["type"] == "http.response.body":
             await self._on_body(message)
@@ -91,10 +140,18 @@ class Injector:
             await self._flush(more_body=False)
 
     def _on_start(self, message: Message) -> None:
-        headers = _headers(message)
-        html = headers.get(b"content-type", b"").lower().startswith(b"text/html")
+        headers, policies = _headers(message)
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit():  # not a length: pass the response on just as it is
+            self._start = message
+            return
+        self._length = int(length)
+        html = taggable(headers.get(b"content-type", b""))
         encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
-        has_body = message["status"] >= 200 and message["status"] not in (204, 304)
+        status = message["status"]
+        has_body = (
+            status >= 200 and status not in (204, 206, 304) and b"content-range" not in headers
+        )
         if (b"etag" in headers or b"last-modified" in headers) and b"cache-control" not in headers:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
@@ -104,19 +161,26 @@ class Injector:
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
                 "before GZipMiddleware, so that it runs inside it"
             )
-        self._inject = html and has_body and not encoded
-        self._defer = message["status"] >= 500
+        self._page = html and has_body and not encoded  # an HTML body we may add the tag to
+        self._inject = self._sniff = self._page and not self._fragment
+        if self._inject and policies:
+            self._tag = self._csp.tag(self._tag, policies)
+        self._defer = status >= 500
         self._whole = self._defer or (self._inject and b"content-length" in headers)
-        self._length = int(headers.get(b"content-length", 0))
         self._active = self._inject or self._defer
         self._start = message
 
     async def _on_body(self, message: Message) -> None:
         chunk = message.get("body", b"")
+        if self._first and chunk:
+            self._first = False
+            self._inject = self._inject and not chunk.startswith(_WIDE_BOMS)
         seen = self._tail + chunk
         self._seen_marker = self._seen_marker or MARKER in seen
         self._tail = seen[-len(MARKER) + 1 :]
         self._held += chunk
+        if self._sniff and not self._sniffed(complete=not message.get("more_body", False)):
+            return
         if message.get("more_body", False):
             if not self._whole:
                 await self._pass_on_safe_part()
@@ -128,6 +192,17 @@ class Injector:
             self._complete = True
         else:
             await self._flush(more_body=False)
+
+    def _sniffed(self, *, complete: bool) -> bool:
+        """Whether the first bytes tell yet if this is a document (a HEAD body is taken as one)."""
+        document = (self._head and not self._held) or is_document(self._held, complete=complete)
+        if document is None:
+            return False
+        self._sniff = False
+        if not document:
+            self._inject = False
+            self._whole = self._active = self._defer
+        return True
 
     def _add_tag(self) -> None:
         if self._head and not self._held:
@@ -145,14 +220,20 @@ class Injector:
         at = last_body_end(self._held)
         keep = at if at >= 0 else max(0, len(self._held) - len(_BODY_END) + 1)
         if keep:
+            await self._flush_start()
             body, self._held = self._held[:keep], self._held[keep:]
             await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
-    async def _flush(self, *, more_body: bool = True) -> None:
+    async def _flush_start(self) -> None:
         if self._start is not None:
             start, self._start = self._start, None
+            if self._page:
+                add_headers(start, fragment=not self._inject)
             self.started = True
             await self._send(start)
+
+    async def _flush(self, *, more_body: bool = True) -> None:
+        await self._flush_start()
         if self._held or not more_body:
             body, self._held = self._held, b""
             await self._send({"type": "http.response.body", "body": body, "more_body": more_body})

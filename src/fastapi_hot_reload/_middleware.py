@@ -10,52 +10,56 @@ import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, TypeAlias
-from urllib.parse import urlsplit
+from typing import TypeAlias
 
 import anyio
 import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
-from starlette.datastructures import Headers
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._changes import Changes, watch
 from ._client import ENTRY, client_response
-from ._errors import error_page, syntax_errors
+from ._config import ENV_VAR, checked_path, decide, inside_a_server
+from ._csp import Csp
+from ._errors import error_page
+from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
-from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
-from ._watcher import action, watch_folders
+from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
+from ._notify import Notifier, notify_response, register
+from ._sse import no_websocket, stream
+from ._trust import Trust, accepts_html, refuse
 
 logger = logging.getLogger("fastapi_hot_reload")
 
 Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
-ENV_VAR = "FASTAPI_HOT_RELOAD"
-_OFF = {"0", "false", "no", "off"}
-
-
-def _enabled(enabled: bool | None) -> bool:
-    """``None`` means: on unless the environment variable says off."""
-    if enabled is not None:
-        return enabled
-    return os.environ.get(ENV_VAR, "").strip().lower() not in _OFF
 
 
 class HotReload:
-    """Reload every open tab when a template or a watched file changes, without a restart.
+    """Update every open tab when a template or a watched file changes, without a restart.
 
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
     ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
-    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
-    middleware passes everything through untouched.
+    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``1/true/yes/on``, ``0/false/no/off``),
+    and when that is unset too, is on unless the server looks like production (several
+    workers, ``fastapi run``, gunicorn, a public bind without ``--reload``); off, the middleware
+    passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    ``allowed_hosts``: host names besides ``localhost``, ``*.localhost`` and IP addresses that
+    may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+    ``morph``: on a template save or a restart, fetch the page again and morph it in place,
+    keeping scroll, focus and typed input (``True``); ``False`` reloads the page instead.
+
+    Bad options raise ``TypeError``/``ValueError`` here; inside a running server (which builds
+    ``add_middleware`` middleware lazily) they fail the lifespan startup with the same message.
     """
 
     def __init__(
@@ -67,56 +71,100 @@ class HotReload:
         path: str = "/__hot_reload__",
         enabled: bool | None = None,
         force_polling: bool | None = None,
+        allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
+        morph: bool = True,
     ) -> None:
         self.app = app
-        self.enabled = _enabled(enabled)
+        self._morph = morph
+        #: A configuration error found while the server imports the app or builds its
+        #: middleware: reported when the lifespan starts (raised at once everywhere else).
+        self._failure: Exception | None = None
+        try:
+            self._setup(templates, watch, path, enabled, force_polling)
+            self._trust = Trust(allowed_hosts, allowed_origins)
+        except (TypeError, ValueError) as exc:
+            if not inside_a_server():
+                raise
+            self.enabled, self._failure = True, exc
+
+    def _setup(
+        self,
+        templates: Templates | Sequence[Templates] | None,
+        watch: Iterable[str | os.PathLike[str]],
+        path: str,
+        enabled: bool | None,
+        force_polling: bool | None,
+    ) -> None:
         self._envs = environments(templates)
         for env in self._envs:  # also when off, so templates that call it still render
             env.globals.setdefault("hot_reload_script", hot_reload_script)
         if isinstance(watch, (str, os.PathLike)):
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
-        if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
-        self._path = path
+        self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
+        self._notify_path = f"{path}/notify"
+        self._events_path = f"{path}/events"
+        #: A browser's websocket request came as plain HTTP: pages start on Server-Sent Events.
+        self._events_only = False
+        self._stop: anyio.Event | None = None  # set when the lifespan shuts down
         self._force_polling = force_polling
-        self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
-        self._refused: set[str] = set()
-        self._broken: dict[Path, dict[str, Any]] = {}
+        self._notifier: Notifier | None = None
         self._watching = False
         self._told_not_watching = False
+        self.enabled, warning = decide(enabled)
+        if warning:
+            _log_where_uvicorn_logs()
+            logger.warning(warning)
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
         self._template_folders = [
             folder.resolve() for env in self._envs for folder in loader_folders(env.loader)
         ]
-        watched = [_existing_folder(folder) for folder in watch]
+        watched = [_watched_folder(folder) for folder in watch]
         #: Every folder watched: the templates' first, then ``watch``, each once.
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
-        self._rev = 0
         self._hub = Hub()
-        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._changes = self._new_changes()
+        self._csp = Csp()
+        self._tag_key: tuple[str, str, int, str, bool] = ("", "", -1, "", False)
         self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if not self.enabled or kind not in ("http", "websocket", "lifespan"):
             await self.app(scope, receive, send)
+        elif (failure := self._failure) is not None:
+            await _fail(failure, scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
+        elif not self._trust.allows(scope):  # not for us to show: untouched, or refused
+            await (refuse if self._is_ours(scope) else self.app)(scope, receive, send)
         elif kind == "http":
             route = _route_path(scope)
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
+            elif route == self._notify_path:
+                response = await notify_response(scope, receive, self._notifier)
+                await response(scope, receive, send)
+            elif route == self._events_path:
+                await self._events(scope, receive, send)
+            elif route == self._ws_path:
+                await self._no_websocket(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _is_ours(self, scope: Scope) -> bool:
+        """Whether the request is for one of hot reload's own routes."""
+        route = _route_path(scope)
+        ours = (self._ws_path, self._notify_path, self._events_path)
+        return route in ours or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -130,32 +178,55 @@ class HotReload:
             )
         tag, tag_bytes = self._tag(scope)
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
+        injector = Injector(
+            send,
+            tag_bytes,
+            head=scope["method"] == "HEAD",
+            csp=self._csp,
+            fragment=fragment_request(scope),
+        )
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
-            if not injector.started:
+            if not injector.started and accepts_html(scope):
                 page = error_page(exc, self._template_folders, tag)
-                await HTMLResponse(page, status_code=500)(scope, receive, send)
+                # The header lets the client morph into this page and back, like any page.
+                headers = {"x-hot-reload": "error-page"}
+                await HTMLResponse(page, status_code=500, headers=headers)(scope, receive, send)
+            else:  # an API client: the app's own error response, if it sent one
+                await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
-        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
+        """The client tag for this request's ``root_path``, ``boot``, ``rev`` and method, made once.
+
+        A page that answers a POST (any method but GET/HEAD) says so: the client never fetches
+        or reloads it, which would send the form again.
+        """
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._rev)
+        method = "" if scope["method"] in ("GET", "HEAD") else scope["method"]
+        key = (root, self._boot, self._changes.rev, method, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
+            extra = " data-events" if self._events_only else ""
+            extra += f' data-method="{html.escape(method)}"' if method else ""
+            extra += "" if self._morph else ' data-morph="false"'
             text = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"></script>'
+                f'data-rev="{self._changes.rev}"{extra}></script>'
             )
             self._tag_key, self._tag_made = key, (text, text.encode())
         return self._tag_made
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app's own lifespan; watch from its startup to its shutdown."""
-        stop = anyio.Event()
+        """Run the app's own lifespan; watch from its startup to its shutdown.
+
+        The server hears "shutdown complete" only once the watcher has stopped: it tears its
+        loop down then, and a lifespan still running is cancelled, which uvicorn reports as
+        "ASGI 'lifespan' protocol appears unsupported" at every Ctrl+C and restart.
+        """
+        stop, stopped = anyio.Event(), anyio.Event()
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
 
@@ -167,7 +238,10 @@ class HotReload:
 
             async def send_(message: Message) -> None:
                 if message["type"] == "lifespan.startup.complete":
-                    self._start(tasks, stop)
+                    self._start(tasks, stop, stopped, scope.get("app"))
+                elif message["type"].startswith("lifespan.shutdown.") and self._watching:
+                    stop.set()
+                    await stopped.wait()
                 await send(message)
 
             try:
@@ -179,88 +253,63 @@ class HotReload:
         if failure is not None:
             raise failure
 
-    def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
+    def _new_changes(self) -> Changes:
+        return Changes(self._hub, self._envs, self._template_folders, self._folders)
+
+    def _start(
+        self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
+    ) -> None:
+        self._stop = stop
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
-        self._rev = 0
+        self._changes = changes = self._new_changes()
+        self._notifier = Notifier(changes)
+        register([app, self.app], self._notifier)
         self._watching = True
-        folders = self._folders
-        tasks.start_soon(
-            lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
-        )
+
+        async def watching() -> None:
+            try:
+                await watch(changes, self._folders, stop, self._force_polling)
+            finally:
+                stopped.set()
+
+        tasks.start_soon(watching)
         _log_where_uvicorn_logs()
-        shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
+        shown = ", ".join(map(_shown, self._folders)) or "nothing (no folders given)"
         logger.info(
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
 
-    def _changed(self, paths: set[Path]) -> None:
-        clear_caches(self._envs)
-        self._broken = syntax_errors(self._envs, paths | self._broken.keys())
-        if (message := self._error_message()) is not None:
-            self._hub.broadcast(message)
-            error = message["error"]
-            logger.warning(
-                "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
+    def _greeting(self) -> list[str]:
+        """What a tab hears first: ``hello``, then the current template error, if any."""
+        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev}
+        error = self._changes.error_message()  # as the other tabs see it
+        return [json.dumps(message) for message in (hello, error) if message is not None]
+
+    async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        browser, response = no_websocket(scope, self._events_path, say=not self._events_only)
+        self._events_only = self._events_only or browser
+        await response(scope, receive, send)
+
+    async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's messages as Server-Sent Events, for when it cannot be used."""
+        if scope["method"] != "GET":
+            await PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET"})(
+                scope, receive, send
             )
             return
-        by_action: dict[str, set[Path]] = {}
-        for path in paths:
-            by_action.setdefault(action(path, self._template_folders), set()).add(path)
-        if "reload" in by_action:  # a reload covers every in-place update
-            self._send("reload", paths)
-        else:
-            for kind, changed in sorted(by_action.items()):
-                self._send(kind, changed)
+        with self._hub.subscribe() as queue:
+            await stream(self._greeting(), queue, receive, send, self._stopping)
 
-    def _error_message(self) -> dict[str, Any] | None:
-        """The ``error`` message for the first broken template, while any is broken."""
-        if not self._broken:
-            return None
-        return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
-
-    def _send(self, kind: str, paths: set[Path]) -> None:
-        self._rev += 1
-        names = sorted({self._relative(path) for path in paths})
-        tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
-
-    def _relative(self, path: Path) -> str:
-        """``path`` relative to the watched folder it is in, as the browser client sees it."""
-        for folder in self._folders:
-            if path.is_relative_to(folder):
-                return path.relative_to(folder).as_posix() if path != folder else folder.name
-        return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
-
-    def _origin_allowed(self, scope: Scope) -> bool:
-        """Only pages of this server may listen: no other site open in the same browser."""
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None:  # not a browser: curl, websocket libraries, our own tests
-            return True
-        origin = origin.lower().rstrip("/")
-        if origin in self._allowed_origins or urlsplit(origin).netloc == headers.get("host"):
-            return True
-        if origin not in self._refused:
-            self._refused.add(origin)
-            logger.warning(
-                "refused a hot reload connection from %s: only pages of this server may connect "
-                "(add it to allowed_origins if it is yours)",
-                origin,
-            )
-        return False
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
-        if not self._origin_allowed(scope):
-            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
-            return
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
-            hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
-            await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if (error := self._error_message()) is not None:  # as the other tabs see it
-                await send({"type": "websocket.send", "text": json.dumps(error)})
+            for text in self._greeting():
+                await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
@@ -272,10 +321,25 @@ class HotReload:
 
 async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
     """Send a tab its messages; when the hub drops it (too slow), close its socket."""
-    with suppress(OSError):  # the tab went away; receive() sees the disconnect
+    # The tab went away; receive() sees the disconnect. uvicorn < 0.29 (ASGI < 2.4) raises
+    # RuntimeError, not OSError, for a send after the client closed.
+    with suppress(OSError, RuntimeError):
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
+
+
+async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Stop the server's startup with a configuration error, as one clear line.
+
+    Raised after the ``startup.failed`` message too, as Starlette does: uvicorn then logs the
+    message alone, and a ``TestClient`` raises it.
+    """
+    if scope["type"] == "lifespan":
+        await receive()  # lifespan.startup
+        message = f"hot reload is misconfigured: {failure}"
+        await send({"type": "lifespan.startup.failed", "message": message})
+    raise failure  # without a lifespan, each request fails with it
 
 
 def _route_path(scope: Scope) -> str:
@@ -285,11 +349,11 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
-def _existing_folder(folder: str | os.PathLike[str]) -> Path:
+def _watched_folder(folder: str | os.PathLike[str]) -> Path:
+    """A folder to watch; one that does not exist yet is watched once it does."""
     path = Path(folder)
-    if not path.is_dir():
-        what = "a file, not a folder" if path.exists() else "no such folder"
-        raise ValueError(f"watch: {os.fspath(folder)!r} is {what} (resolved: {path.resolve()})")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"watch: {os.fspath(folder)!r} is a file, not a folder")
     return path.resolve()
 
 

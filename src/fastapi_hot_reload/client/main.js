@@ -5,21 +5,20 @@ import { connect } from './connection.js';
 import { log, setState } from './log.js';
 import { hideError, showError } from './overlay.js';
 import { refreshImages, swapStylesheets } from './swaps.js';
+import { reload, update } from './update.js';
 
 var tag = document.querySelector('script[data-hot-reload]');
 var boot = tag ? tag.dataset.boot : '';
 var rev = tag ? Number(tag.dataset.rev) : 0;
-var reloading = false;
 var url = new URL('../ws', import.meta.url); // beside the client, so prefixes work
 url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
 
-function reload(why) {
-  if (reloading) return;
-  reloading = true;
-  log('reloading: ' + why);
-  connection.stop();
-  setState('reloading');
-  location.reload();
+// The page was rendered for an older rev (or by an older server): fetch it again and morph.
+function refresh(message, why) {
+  boot = message.boot || boot;
+  rev = message.rev;
+  hideError(); // a good change: the error it showed is fixed
+  return update(why);
 }
 
 function swap(message) {
@@ -32,11 +31,20 @@ function swap(message) {
 function onMessage(message) {
   switch (message.type) {
     case 'hello':
-      if (message.boot !== boot) return reload('the server restarted');
+      setState('connected');
+      if (message.boot !== boot) return refresh(message, 'the server restarted');
+      // Which file is unknown (a script, say): reload, as for any file but a template.
       if (message.rev > rev) return reload('a file changed while connecting');
-      return setState('connected');
+      return;
     case 'error':
       return showError(message.error || {});
+    case 'page': // templates changed (and maybe stylesheets or images, swapped here too)
+      if (message.rev > rev) {
+        swapStylesheets(message.paths || []);
+        refreshImages(message.paths || []);
+        refresh(message, (message.paths || []).join(', ') + ' changed');
+      }
+      return;
     case 'reload':
       if (message.rev > rev) reload((message.paths || []).join(', ') + ' changed');
       return;
@@ -47,10 +55,7 @@ function onMessage(message) {
   }
 }
 
-var connection = connect(url, onMessage);
-window.addEventListener('pageshow', function (event) {
-  if (event.persisted) reloading = false;
-});
+connect(url, onMessage, Boolean(tag && 'events' in tag.dataset));
 document.addEventListener('keydown', function (event) {
   if (event.key === 'Escape') hideError();
 });
