@@ -236,7 +236,7 @@ def test_a_template_save_updates_in_the_worker_without_a_restart(
     worker = server.pid()
     tab = Tab(server.ws_url)
     page(site, "<h1>second</h1>")
-    assert tab.next(timeout=30)["type"] == "reload"
+    assert tab.next(timeout=30)["type"] == "page"  # refresh the page in place
     assert "second" in server.get("/").text
     assert server.pid() == worker
     tab.close()
