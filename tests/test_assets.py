@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -36,7 +37,12 @@ def test_image_save_sends_image(server: Server, tabs: list[Tab], app_dir: Path) 
 def test_script_save_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
     (app_dir / "static" / "app.js").write_text("console.log(1)\n")
 
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["app.js"]}
+    assert tabs[0].next() == {
+        "type": "reload",
+        "rev": 1,
+        "paths": ["app.js"],
+        "scripts": ["app.js"],
+    }
 
 
 def test_stylesheet_among_templates_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
@@ -49,21 +55,31 @@ def test_reload_covers_a_swap_in_the_same_batch(app_dir: Path) -> None:
     app = HotReload(Starlette(), watch=[app_dir / "static"])
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
         socket.receive_json()
-        app._changed({app_dir / "static" / "style.css", app_dir / "static" / "app.js"})
+        app._changed({app_dir / "static" / "style.css", app_dir / "static" / "data.json"})
         assert socket.receive_json() == {
             "type": "reload",
             "rev": 1,
-            "paths": ["app.js", "style.css"],
+            "paths": ["data.json", "style.css"],
         }
 
 
-def test_stylesheet_and_image_in_one_batch_are_two_swaps(app_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("other", "second"),
+    [
+        ("logo.svg", {"type": "image", "rev": 2, "paths": ["logo.svg"]}),
+        # Tabs that do not load app.js still need the new stylesheet: the swap goes first.
+        ("app.js", {"type": "reload", "rev": 2, "paths": ["app.js"], "scripts": ["app.js"]}),
+    ],
+)
+def test_stylesheet_with_an_image_or_a_script_is_a_swap_then_the_other(
+    app_dir: Path, other: str, second: dict[str, object]
+) -> None:
     app = HotReload(Starlette(), watch=[app_dir / "static"])
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
         socket.receive_json()
-        app._changed({app_dir / "static" / "style.css", app_dir / "static" / "logo.svg"})
+        app._changed({app_dir / "static" / "style.css", app_dir / "static" / other})
         assert socket.receive_json() == {"type": "css", "rev": 1, "paths": ["style.css"]}
-        assert socket.receive_json() == {"type": "image", "rev": 2, "paths": ["logo.svg"]}
+        assert socket.receive_json() == second
 
 
 def test_action_by_kind_and_place(tmp_path: Path) -> None:

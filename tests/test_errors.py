@@ -28,6 +28,7 @@ BROKEN = '{% extends "base.html" %}{% block content %}\n<h1>\n{% if x %}\n</h1>{
 def test_syntax_error_on_save_sends_one_error_and_no_reload(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()  # the app loads index.html: a template, checked on every save
     index = app_dir / "templates" / "index.html"
     index.write_text(BROKEN)
 
@@ -47,13 +48,15 @@ def test_syntax_error_on_save_sends_one_error_and_no_reload(
     server.wait_for_log(r"WARNING.*not reloading: TemplateSyntaxError")
 
     page(app_dir, "<h1>fixed</h1>")
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+    scope = {"templates": ["index.html"]}
+    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["index.html"], **scope}
     assert "fixed" in server.get().text
 
 
 def test_tab_connecting_while_a_template_is_broken_sees_the_error(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()
     (app_dir / "templates" / "index.html").write_text(BROKEN)
     tabs[0].next()
 
@@ -65,6 +68,7 @@ def test_tab_connecting_while_a_template_is_broken_sees_the_error(
 def test_saving_another_file_while_one_is_broken_keeps_the_error(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()
     (app_dir / "templates" / "index.html").write_text(BROKEN)
     tabs[0].next()
 
@@ -159,10 +163,12 @@ def test_syntax_errors_skips_files_that_are_not_text(tmp_path: Path) -> None:
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\xff\xfe")
     (tmp_path / "gone.html").write_text("{% if %}")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
-    paths = {tmp_path / "logo.png", tmp_path / "missing.html"}
+    named = [(env, path.name, path) for path in (tmp_path / "logo.png", tmp_path / "missing.html")]
 
-    assert syntax_errors([env], paths) == {}
-    assert list(syntax_errors([env], {tmp_path / "gone.html"})) == [tmp_path / "gone.html"]
+    assert syntax_errors(named) == {}
+    assert list(syntax_errors([(env, "gone.html", tmp_path / "gone.html")])) == [
+        tmp_path / "gone.html"
+    ]
 
 
 def test_source_around_is_empty_without_a_readable_file(tmp_path: Path) -> None:

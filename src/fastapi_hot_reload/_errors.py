@@ -11,22 +11,20 @@ from typing import Any
 
 import jinja2
 
-from ._jinja import loader_folders
-
 #: Lines of source shown on either side of the line in error.
 CONTEXT_LINES = 3
 
 
-def syntax_errors(envs: list[jinja2.Environment], paths: Iterable[Path]) -> dict[Path, Any]:
-    """Compile each changed template as its environment would; describe those that fail."""
+def syntax_errors(templates: Iterable[tuple[jinja2.Environment, str, Path]]) -> dict[Path, Any]:
+    """Compile each changed template as its environment would; describe those that fail.
+
+    ``templates``: ``(environment, name, path)`` of files the app loads as templates; other files
+    in a template folder (a Handlebars ``list.hbs``, a README) are never compiled.
+    """
     errors: dict[Path, Any] = {}
-    for env in envs:
-        for folder in (found.resolve() for found in loader_folders(env.loader)):
-            for path in paths:
-                if path.is_relative_to(folder) and path.is_file():
-                    name = path.relative_to(folder).as_posix()
-                    if (error := _compile_error(env, path, name)) is not None:
-                        errors[path] = error
+    for env, name, path in templates:
+        if path.is_file() and (error := _compile_error(env, path, name)) is not None:
+            errors[path] = error
     return errors
 
 

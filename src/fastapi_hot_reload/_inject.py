@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.types import Message, Send
 
@@ -61,9 +62,19 @@ class Injector:
     ``ServerErrorMiddleware`` does), and then the developer gets a better page instead.
     """
 
-    def __init__(self, send: Send, tag: bytes, *, head: bool) -> None:
+    def __init__(
+        self,
+        send: Send,
+        tag: Callable[[], bytes],
+        *,
+        head: bool,
+        timing: Callable[[bool], tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """``tag`` makes the tag once the page is complete; ``timing(complete)`` makes a header
+        for every HTML response, ``complete`` when it had a ``Content-Length``."""
         self._send = send
         self._tag = tag
+        self._timing = timing
         self._head = head
         self.started = False  # whether a response start went to the server yet
         self._start: Message | None = None
@@ -99,6 +110,8 @@ class Injector:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
             _set_header(message, b"cache-control", b"no-cache")
+        if html and self._timing is not None:
+            message["headers"] = [*message["headers"], self._timing(b"content-length" in headers)]
         if html and encoded:
             logger.warning(
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
@@ -130,12 +143,13 @@ class Injector:
             await self._flush(more_body=False)
 
     def _add_tag(self) -> None:
+        tag = self._tag()
         if self._head and not self._held:
             # A header-only HEAD response: the length must still match the GET's.
-            length = self._length + len(self._tag)
+            length = self._length + len(tag)
         else:
             if not self._seen_marker:
-                self._held = insert_tag(self._held, self._tag)
+                self._held = insert_tag(self._held, tag)
             length = len(self._held)
         if self._start is not None:  # held whole: now the length is known
             _set_header(self._start, b"content-length", str(length).encode())

@@ -32,17 +32,24 @@ def environments(templates: object) -> list[jinja2.Environment]:
 
 def loader_folders(loader: jinja2.BaseLoader | None) -> Iterator[Path]:
     """The folders a loader reads templates from; loaders without folders give none."""
+    for _, folder in loader_roots(loader):
+        yield folder
+
+
+def loader_roots(loader: jinja2.BaseLoader | None, prefix: str = "") -> Iterator[tuple[str, Path]]:
+    """``(prefix, folder)`` for each folder a loader reads: a file's template name is the prefix
+    (a ``PrefixLoader``'s, else empty) plus its path in the folder."""
     if isinstance(loader, jinja2.FileSystemLoader):
-        yield from (Path(p) for p in loader.searchpath)
+        yield from ((prefix, Path(p)) for p in loader.searchpath)
     elif isinstance(loader, jinja2.ChoiceLoader):
         for inner in loader.loaders:
-            yield from loader_folders(inner)
+            yield from loader_roots(inner, prefix)
     elif isinstance(loader, jinja2.PrefixLoader):
-        for inner in loader.mapping.values():
-            yield from loader_folders(inner)
+        for name, inner in loader.mapping.items():
+            yield from loader_roots(inner, f"{prefix}{name}{loader.delimiter}")
     elif isinstance(loader, jinja2.PackageLoader) and loader._archive is None:
         # A package installed as a zip file cannot change while the app runs; nothing to watch.
-        yield Path(loader._template_root)
+        yield prefix, Path(loader._template_root)
 
 
 def clear_caches(envs: list[jinja2.Environment]) -> None:

@@ -23,7 +23,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._deps import RENDERED, Rendered, Tracked
 from ._errors import error_page, syntax_errors
+from ._history import History
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
@@ -97,6 +99,8 @@ class HotReload:
         self._boot = secrets.token_hex(6)
         self._rev = 0
         self._hub = Hub()
+        self._history = History()
+        self._templates = Tracked(self._envs)
         self._tag_key: tuple[str, str, int] = ("", "", -1)
         self._tag_made = ("", b"")
 
@@ -125,9 +129,13 @@ class HotReload:
                 "watched: wrap the outermost app (a mounted app gets no lifespan) and run the "
                 "server with its lifespan on"
             )
-        tag, tag_bytes = self._tag(scope)
+        tag, tag_start = self._tag(scope)
         scope[SCOPE_KEY] = tag
-        injector = Injector(send, tag_bytes, head=scope["method"] == "HEAD")
+        rendered = Rendered(tag_start)
+        injector = Injector(
+            send, rendered.tag, head=scope["method"] == "HEAD", timing=rendered.timing
+        )
+        token = RENDERED.set(rendered.names)
         try:
             await self.app(scope, receive, injector)
             await injector.finish()
@@ -136,18 +144,19 @@ class HotReload:
                 page = error_page(exc, self._template_folders, tag)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
             raise  # the server logs the traceback, as it would without us
+        finally:
+            RENDERED.reset(token)
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
-        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once."""
+        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once, and
+        its start (without ``></script>``), which a rendered page completes with its templates."""
         root = scope.get("root_path", "")
         key = (root, self._boot, self._rev)
         if key != self._tag_key:
             src = html.escape(root + self._js_path)
-            text = (
-                f'<script src="{src}" data-hot-reload data-boot="{self._boot}" '
-                f'data-rev="{self._rev}"></script>'
-            )
-            self._tag_key, self._tag_made = key, (text, text.encode())
+            boot, rev = self._boot, self._rev
+            start = f'<script src="{src}" data-hot-reload data-boot="{boot}" data-rev="{rev}"'
+            self._tag_key, self._tag_made = key, (start + "></script>", start.encode())
         return self._tag_made
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,6 +188,7 @@ class HotReload:
     def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
+        self._history.clear()
         self._watching = True
         folders = self._folders
         tasks.start_soon(
@@ -192,7 +202,9 @@ class HotReload:
 
     def _changed(self, paths: set[Path]) -> None:
         clear_caches(self._envs)
-        self._broken = syntax_errors(self._envs, paths | self._broken.keys())
+        self._broken = syntax_errors(
+            self._templates.loaded(paths | self._broken.keys(), alike=True)
+        )
         if (message := self._error_message()) is not None:
             self._hub.broadcast(message)
             error = message["error"]
@@ -203,11 +215,15 @@ class HotReload:
         by_action: dict[str, set[Path]] = {}
         for path in paths:
             by_action.setdefault(action(path, self._template_folders), set()).add(path)
-        if "reload" in by_action:  # a reload covers every in-place update
+        reload = by_action.pop("reload", set())
+        scope = self._templates.scope(reload, self._relative) if reload else {}
+        if reload and not scope:  # a reload of every tab covers every in-place update
             self._send("reload", paths)
-        else:
-            for kind, changed in sorted(by_action.items()):
-                self._send(kind, changed)
+            return
+        for kind, changed in sorted(by_action.items()):
+            self._send(kind, changed)
+        if reload:
+            self._send("reload", reload, scope)
 
     def _error_message(self) -> dict[str, Any] | None:
         """The ``error`` message for the first broken template, while any is broken."""
@@ -215,10 +231,14 @@ class HotReload:
             return None
         return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
 
-    def _send(self, kind: str, paths: set[Path]) -> None:
+    def _send(self, kind: str, paths: set[Path], scope: dict[str, list[str]] | None = None) -> None:
+        """A change message: ``{"type": "reload" | "css" | "image", "rev", "paths"}``, and on a
+        reload that concerns only some tabs the ``templates`` and/or ``scripts`` that say which."""
         self._rev += 1
         names = sorted({self._relative(path) for path in paths})
-        tabs = self._hub.broadcast({"type": kind, "rev": self._rev, "paths": names})
+        message = {"type": kind, "rev": self._rev, "paths": names, **(scope or {})}
+        self._history.add(message)
+        tabs = self._hub.broadcast(message)
         logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
 
     def _relative(self, path: Path) -> str:
@@ -254,7 +274,9 @@ class HotReload:
             return
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
-            hello = {"type": "hello", "boot": self._boot, "rev": self._rev}
+            # ``missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
+            missed = self._history.missed(scope.get("query_string", b""), self._rev)
+            hello = {"type": "hello", "boot": self._boot, "rev": self._rev, **missed}
             await send({"type": "websocket.send", "text": json.dumps(hello)})
             if (error := self._error_message()) is not None:  # as the other tabs see it
                 await send({"type": "websocket.send", "text": json.dumps(error)})

@@ -1,0 +1,262 @@
+"""Which templates each response rendered, as the page and its fetches learn it (ASGI level)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.testclient import TestClient
+
+from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._deps import Tracked, encoded
+
+BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
+PAGES = {
+    "base.html": BASE,
+    "a.html": '{% extends "base.html" %}{% block content %}<h1>a</h1>{% endblock %}',
+    "b.html": '{% extends "base.html" %}{% block content %}<h1>b</h1>{% endblock %}',
+    "dynamic.html": "<body>{% include widget %}</body>",
+    "widget.html": "<p>widget</p>",
+    "macros.html": "{% macro hi() %}hi{% endmacro %}",
+    "forms.html": "{% macro field() %}<input>{% endmacro %}",
+    "imports.html": '{% import "macros.html" as m %}{% from "forms.html" import field %}'
+    "<body>{{ m.hi() }}{{ field() }}</body>",
+    "choice.html": '<body>{% include ["missing.html", "widget.html"] %}</body>',
+    "fragment.html": "<li>fragment</li>",
+    "manual.html": '{% extends "base.html" %}{% block content %}{{ hot_reload_script() }}'
+    "{% endblock %}",
+    "odd name's & <x>.html": "<body>odd</body>",
+}
+
+
+def site(folder: Path) -> HotReload:
+    """An app whose ``/{name}`` renders ``{name}`` from ``folder``, which holds ``PAGES``."""
+    for name, text in PAGES.items():
+        (folder / name).write_text(text)
+    templates = Jinja2Templates(directory=folder)
+    app = FastAPI()
+
+    @app.get("/plain")
+    def plain() -> HTMLResponse:  # a sync endpoint: rendered in a worker thread
+        return HTMLResponse("<body>no templates</body>")
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        template = templates.env.get_template("a.html")
+        return StreamingResponse(template.generate(), media_type="text/html")
+
+    @app.get("/text")
+    async def plain_text() -> PlainTextResponse:
+        return PlainTextResponse("text")
+
+    @app.get("/{name:path}")
+    async def page(request: Request, name: str) -> Response:
+        return templates.TemplateResponse(request, name, {"widget": "widget.html"})
+
+    return HotReload(app, templates=templates)
+
+
+def templates_of(html: str) -> list[str] | None:
+    """The names the injected tag carries, ``None`` without ``data-templates``."""
+    tag = re.search(r"<script [^>]*data-hot-reload[^>]*>", html)
+    assert tag is not None, html
+    found = re.search(r' data-templates="([^"]*)"', tag[0])
+    return None if found is None else found[1].split(" ")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(site(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/a.html", ["a.html", "base.html"]),
+        ("/dynamic.html", ["dynamic.html", "widget.html"]),  # a name chosen at run time
+        ("/imports.html", ["forms.html", "imports.html", "macros.html"]),
+        ("/choice.html", ["choice.html", "missing.html", "widget.html"]),  # tried, then found
+    ],
+)
+def test_page_tag_names_every_template_it_loaded(
+    client: TestClient, path: str, names: list[str]
+) -> None:
+    with client:
+        assert templates_of(client.get(path).text) == names
+
+
+def test_cached_templates_are_recorded_again_and_requests_do_not_mix(client: TestClient) -> None:
+    with client:
+        first = client.get("/a.html").text
+        assert templates_of(client.get("/b.html").text) == ["b.html", "base.html"]
+        assert client.get("/a.html").text == first  # from Jinja's cache, same set
+
+
+def test_html_responses_name_their_templates_in_server_timing(client: TestClient) -> None:
+    """How a page learns what its fetches (htmx swaps, plain fetch) rendered."""
+    with client:
+        response = client.get("/fragment.html")
+
+    assert response.headers["server-timing"] == 'hot-reload;desc="fragment.html"'
+
+
+def test_other_responses_get_no_server_timing(client: TestClient) -> None:
+    with client:
+        assert "server-timing" not in client.get("/text").headers
+
+
+@pytest.mark.parametrize(
+    ("path", "names", "header"),
+    [
+        ("/plain", None, "*"),  # rendered outside Jinja: depends on everything
+        # The header goes out before a streamed page renders; the tag goes in after.
+        ("/stream", ["a.html", "base.html"], "*"),
+        # hot_reload_script() runs mid-render, before the set is complete; the response's
+        # Server-Timing (the page reads it from its navigation entry) has it all.
+        ("/manual.html", None, "base.html manual.html"),
+    ],
+)
+def test_tag_and_header_say_only_what_is_known_when_they_are_made(
+    client: TestClient, path: str, names: list[str] | None, header: str
+) -> None:
+    with client:
+        response = client.get(path)
+
+    assert templates_of(response.text) == names
+    assert response.headers["server-timing"] == f'hot-reload;desc="{header}"'
+
+
+def test_names_are_percent_encoded_so_the_list_needs_no_escaping(client: TestClient) -> None:
+    with client:
+        names = templates_of(client.get("/odd name's & <x>.html").text)
+
+    assert names == ["odd%20name%27s%20%26%20%3Cx%3E.html"]
+    assert encoded(["b c/d.html", "a.html"]) == "a.html b%20c/d.html"
+
+
+def test_overlay_loads_through_its_own_loader_and_is_tracked() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"p": "base"}))
+    Tracked([env])
+    overlay = env.overlay(loader=jinja2.DictLoader({"p": "overlay"}))
+
+    assert overlay.get_template("p").render() == "overlay"
+    assert type(overlay) is type(env)
+    assert type(env).__name__ == "Environment"
+
+
+def test_tracking_an_environment_twice_keeps_one_record() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"p": "x"}))
+    Tracked([env])
+    env.get_template("p")
+    Tracked([env])
+
+    assert env.hot_reload_loaded == {"p"}  # type: ignore[attr-defined]
+
+
+def test_disabled_leaves_environments_alone() -> None:
+    env = jinja2.Environment()
+    HotReload(Starlette(), templates=env, enabled=False)
+
+    assert type(env) is jinja2.Environment
+
+
+def loaded(tracked: Tracked, *paths: Path) -> list[tuple[str, Path]]:
+    return [(name, path) for _, name, path in tracked.loaded(paths)]
+
+
+def test_files_map_to_the_names_loaded_through_prefix_and_choice_loaders(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "admin").mkdir()
+    for path in (tmp_path / "site" / "a.html", tmp_path / "admin" / "a.html"):
+        path.write_text("x")
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(tmp_path / "site"),
+            jinja2.PrefixLoader({"admin": jinja2.FileSystemLoader(tmp_path / "admin")}),
+        ]
+    )
+    env = jinja2.Environment(loader=loader)
+    tracked = Tracked([env])
+    site_a, admin_a = tmp_path / "site" / "a.html", tmp_path / "admin" / "a.html"
+    assert loaded(tracked, site_a, admin_a) == []  # nothing rendered yet
+
+    env.get_template("admin/a.html")
+
+    assert loaded(tracked, site_a, admin_a) == [("admin/a.html", admin_a)]
+
+
+def test_alike_files_count_as_templates_other_files_never(tmp_path: Path) -> None:
+    for name in ("a.html", "new.html", "list.hbs"):
+        (tmp_path / name).write_text("x")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+    tracked = Tracked([env])
+    env.get_template("a.html")
+    paths = [tmp_path / name for name in ("a.html", "new.html", "list.hbs")]
+
+    assert [name for _, name, _ in tracked.loaded(paths, alike=True)] == ["a.html", "new.html"]
+    assert [name for _, name, _ in tracked.loaded(paths)] == ["a.html"]
+
+
+def scope_of(tracked: Tracked, *paths: Path) -> dict[str, list[str]]:
+    relative: Callable[[Path], str] = lambda path: path.name  # noqa: E731
+    return tracked.scope(set(paths), relative)
+
+
+def test_scope_names_templates_and_scripts_or_nothing_for_other_files(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("x")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+    tracked = Tracked([env])
+    env.get_template("a.html")
+    a, js, module = tmp_path / "a.html", tmp_path / "app.js", tmp_path / "m.mjs"
+
+    assert scope_of(tracked, a) == {"templates": ["a.html"]}
+    assert scope_of(tracked, js, module) == {"scripts": ["app.js", "m.mjs"]}
+    assert scope_of(tracked, a, js) == {"templates": ["a.html"], "scripts": ["app.js"]}
+    assert scope_of(tracked, a, tmp_path / "posts.md") == {}  # content: every tab
+    assert scope_of(tracked, tmp_path / "never-loaded.html") == {}
+
+
+def messages_after_visiting_a(folder: Path, *batches: set[str]) -> list[dict[str, object]]:
+    """What a tab hears for each batch of changed files, once ``/a.html`` was rendered."""
+    hot = site(folder)
+    with TestClient(hot) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
+        socket.receive_json()
+        client.get("/a.html")
+        heard = []
+        for batch in batches:
+            hot._changed({folder / name for name in batch})
+            heard.append(socket.receive_json())
+    return heard
+
+
+def test_save_of_a_page_template_names_the_templates_it_touches(tmp_path: Path) -> None:
+    (message,) = messages_after_visiting_a(tmp_path, {"a.html", "base.html"})
+
+    assert message["templates"] == ["a.html", "base.html"]
+
+
+def test_handlebars_file_in_a_template_folder_never_blocks_reloads(tmp_path: Path) -> None:
+    (tmp_path / "list.hbs").write_text("{{#each items}}<li>{{this}}</li>{{/each}}")
+
+    hbs, page = messages_after_visiting_a(tmp_path, {"list.hbs"}, {"a.html"})
+
+    assert hbs == {"type": "reload", "rev": 1, "paths": ["list.hbs"]}  # a file: every tab
+    assert page["templates"] == ["a.html"]
+
+
+async def test_async_environment_is_tracked() -> None:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"p": '{% include "q" %}', "q": "q"}), enable_async=True
+    )
+    Tracked([env])
+
+    assert await env.get_template("p").render_async() == "q"
+    assert env.hot_reload_loaded == {"p", "q"}  # type: ignore[attr-defined]
