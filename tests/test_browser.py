@@ -210,7 +210,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
         else:
             held.append(route)
 
-    tab.page.route("**/__hot_reload__/client.js", hold_the_first)
+    tab.page.route("**/__hot_reload__/client/main.js", hold_the_first)
     tab.page.goto(server.url, wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("first")
     while not held:  # pumps Playwright's events until the client's request is in our hands

@@ -175,7 +175,7 @@ def test_disabled_by_environment_adds_nothing(app_dir: Path) -> None:
     server = Server(app_dir, env={"FASTAPI_HOT_RELOAD": "0"})
     try:
         assert "<script" not in server.get().text
-        assert server.get("/__hot_reload__/client.js").status_code == 404
+        assert server.get("/__hot_reload__/client/main.js").status_code == 404
         assert "hot reload on" not in server.log
     finally:
         server.stop()

@@ -90,7 +90,9 @@ def test_render_error_page_carries_the_client_and_recovers(server: Server, app_d
     assert "UndefinedError: &#x27;missing&#x27; is undefined" in response.text
     assert f"{template.resolve()}:2" in response.text
     assert "{{ missing.attribute }}" in response.text
-    assert re.search(r'<script src="/__hot_reload__/client.js" data-hot-reload', response.text)
+    assert re.search(
+        r'<script type="module" src="/__hot_reload__/client/main.js" data-hot-reload', response.text
+    )
     server.wait_for_log("Exception in ASGI application")  # the traceback is still logged
 
     template.write_text("<p>all good</p>\n")

@@ -24,8 +24,8 @@ from fastapi_hot_reload._inject import Injector
 
 BOOT = "b00b"
 TAG = (
-    '<script src="/__hot_reload__/client.js" data-hot-reload data-boot="b00b" data-rev="0">'
-    "</script>"
+    '<script type="module" src="/__hot_reload__/client/main.js" data-hot-reload data-boot="b00b" '
+    'data-rev="0"></script>'
 )
 
 

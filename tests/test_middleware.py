@@ -79,31 +79,50 @@ def test_disabled_is_a_pure_pass_through(tmp_path: Path, caplog: pytest.LogCaptu
     app = page_app(enabled=False, watch=[tmp_path / "missing is fine when off"])
     with caplog.at_level(logging.DEBUG, "fastapi_hot_reload"), TestClient(app) as client:
         assert client.get("/").text == "<body></body>"
-        assert client.get("/__hot_reload__/client.js").status_code == 404
+        assert client.get("/__hot_reload__/client/main.js").status_code == 404
         with pytest.raises(WebSocketDisconnect), client.websocket_connect("/__hot_reload__/ws"):
             pass  # pragma: no cover - the app has no such route
     assert caplog.text == ""
 
 
-def test_client_script_is_served_as_javascript() -> None:
+def test_client_modules_are_served_as_javascript() -> None:
     with TestClient(page_app()) as client:
-        response = client.get("/__hot_reload__/client.js")
-        head = client.head("/__hot_reload__/client.js")
-        post = client.post("/__hot_reload__/client.js")
+        response = client.get("/__hot_reload__/client/main.js")
+        head = client.head("/__hot_reload__/client/main.js")
+        post = client.post("/__hot_reload__/client/main.js")
+        sibling = client.get("/__hot_reload__/client/connection.js")
 
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == "no-cache"
-    assert "[hot-reload]" in response.text
+    assert "from './connection.js'" in response.text
+    assert "new WebSocket" in sibling.text
     assert head.content == b""
     assert head.headers["content-length"] == str(len(response.content))
     assert post.status_code == 405
     assert post.headers["allow"] == "GET, HEAD"
 
 
+def test_unchanged_client_module_is_revalidated_with_a_304() -> None:
+    with TestClient(page_app()) as client:
+        etag = client.get("/__hot_reload__/client/main.js").headers["etag"]
+        again = client.get("/__hot_reload__/client/main.js", headers={"if-none-match": etag})
+        other = client.get("/__hot_reload__/client/main.js", headers={"if-none-match": '"x"'})
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert other.status_code == 200
+
+
+def test_unknown_client_file_is_not_found() -> None:
+    with TestClient(page_app()) as client:
+        assert client.get("/__hot_reload__/client/nope.js").status_code == 404
+        assert client.get("/__hot_reload__/client/x/main.js").status_code == 404
+
+
 def test_custom_path_moves_the_endpoints() -> None:
     with TestClient(page_app(path="/_dev")) as client:
-        assert client.get("/_dev/client.js").status_code == 200
-        assert 'src="/_dev/client.js"' in client.get("/").text
+        assert client.get("/_dev/client/main.js").status_code == 200
+        assert 'src="/_dev/client/main.js"' in client.get("/").text
         with client.websocket_connect("/_dev/ws") as socket:
             assert socket.receive_json()["type"] == "hello"
 

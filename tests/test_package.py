@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_ships_client_js_and_py_typed(tmp_path: Path) -> None:
+def test_wheel_ships_client_modules_and_py_typed(tmp_path: Path) -> None:
     if not (ROOT / "pyproject.toml").exists():  # pragma: no cover - tests run from a checkout
         pytest.skip("needs the source checkout")
     subprocess.run(
@@ -24,6 +24,7 @@ def test_wheel_ships_client_js_and_py_typed(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("fastapi_hot_reload-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
 
-    assert "fastapi_hot_reload/client.js" in names
+    assert "fastapi_hot_reload/client/main.js" in names
+    assert "fastapi_hot_reload/client/connection.js" in names
     assert "fastapi_hot_reload/py.typed" in names
     assert "fastapi_hot_reload/__init__.py" in names

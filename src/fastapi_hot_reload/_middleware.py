@@ -9,7 +9,6 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
@@ -19,10 +18,11 @@ import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.datastructures import Headers
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._client import ENTRY, client_response
 from ._deps import RENDERED, Rendered, Tracked
 from ._errors import error_page, syntax_errors
 from ._history import History
@@ -51,7 +51,7 @@ class HotReload:
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
-    ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client.js``) live.
+    ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
     ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
     middleware passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
@@ -81,7 +81,7 @@ class HotReload:
         if not path.startswith("/") or path.endswith("/"):
             raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
         self._path = path
-        self._js_path, self._ws_path = f"{path}/client.js", f"{path}/ws"
+        self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._force_polling = force_polling
         self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
         self._refused: set[str] = set()
@@ -110,10 +110,13 @@ class HotReload:
             await self.app(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
-        elif kind == "http" and _route_path(scope) == self._js_path:
-            await _client_response(scope)(scope, receive, send)
         elif kind == "http":
-            await self._http(scope, receive, send)
+            route = _route_path(scope)
+            if route.startswith(self._client_path):
+                name = route[len(self._client_path) :]
+                await client_response(scope, name)(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
             await self._websocket(scope, receive, send)
         else:
@@ -153,9 +156,12 @@ class HotReload:
         root = scope.get("root_path", "")
         key = (root, self._boot, self._rev)
         if key != self._tag_key:
-            src = html.escape(root + self._js_path)
+            src = html.escape(f"{root}{self._client_path}{ENTRY}")
             boot, rev = self._boot, self._rev
-            start = f'<script src="{src}" data-hot-reload data-boot="{boot}" data-rev="{rev}"'
+            start = (
+                f'<script type="module" src="{src}" data-hot-reload data-boot="{boot}" '
+                f'data-rev="{rev}"'
+            )
             self._tag_key, self._tag_made = key, (start + "></script>", start.encode())
         return self._tag_made
 
@@ -297,17 +303,6 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
 
 
-def _client_response(scope: Scope) -> Response:
-    if scope["method"] not in ("GET", "HEAD"):
-        return PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET, HEAD"})
-    body = b"" if scope["method"] == "HEAD" else _CLIENT_JS
-    return Response(
-        body,
-        media_type="text/javascript",
-        headers={"cache-control": "no-cache", "content-length": str(len(_CLIENT_JS))},
-    )
-
-
 def _route_path(scope: Scope) -> str:
     """The path without the ASGI ``root_path`` (a mount or a proxy prefix)."""
     path: str = scope["path"]
@@ -338,6 +333,3 @@ def _shown(folder: Path) -> str:
     with suppress(ValueError):
         return f"{folder.relative_to(Path.cwd()).as_posix()}/"
     return f"{folder}/"
-
-
-_CLIENT_JS = files("fastapi_hot_reload").joinpath("client.js").read_bytes()
