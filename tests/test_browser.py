@@ -224,7 +224,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
     assert len(tab.loads) == 2
-    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+    assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines  # caught up
 
 
 @contextmanager
@@ -239,7 +239,7 @@ def served_under_prefix(
         tab = Watched(context.new_page())
         with tab.page.expect_websocket() as socket:
             tab.page.goto(server.url + "/prefix/")
-        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot")
+        assert socket.value.url == server.ws_url.replace("/__hot", "/prefix/__hot") + "?rev=0"
         expect_connected(tab.page)
         yield server, tab
     finally:
@@ -312,21 +312,25 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") == "kept"  # the very same page, restored
     assert tab.states() == ["connecting", "connected", "connecting", "connected"]
-    # A change made while the page sits in the cache reloads it when it comes back.
+    # A change made while the page sits in the cache reloads it when it comes back; the open
+    # page (other.html) does not use index.html and stays.
     tab.page.click("#go")
     expect(tab.page.locator("#title")).to_have_text("other")
-    with tab.page.expect_navigation():  # the open page reloads
+    tab.page.evaluate("window.marker = 'other'")
+    with tab.page.expect_console_message(lambda m: "not used by this page" in m.text):
         page(app_dir, INDEX.format("second"))
+    assert tab.page.evaluate("window.marker") == "other"
     tab.page.go_back(wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") is None
-    assert "[hot-reload] reloading: a file changed while connecting" in tab.hot_reload_lines
+    assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
 
 
 ASSETS = """{% extends "base.html" %}{% block content %}
 <h1 id="title">assets</h1><p class="imported" id="imported">imported</p>
 <input id="name"><img id="logo" src="/static/logo.svg" alt="logo" width="10" height="10">
+<script src="/static/app.js"></script>
 <div style="height: 4000px"></div>
 {% endblock %}"""
 STYLE = '@import url("imported.css");\nh1 {{ color: {}; }}\n'
@@ -342,6 +346,7 @@ def assets_tab(app_dir: Path, context: BrowserContext) -> Iterator[Watched]:
     (static / "imported.css").write_text("p.imported { color: rgb(0, 128, 0); }\n")
     (static / "unused.css").write_text("body { color: black; }\n")
     (static / "logo.svg").write_text(SVG.format(10))
+    (static / "app.js").write_text("console.log('old code');\n")
     server = Server(app_dir)
     try:
         tab = open_tab(context, server.url + "/assets.html")
@@ -401,6 +406,13 @@ def test_stylesheet_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: W
         (app_dir / "static" / "unused.css").write_text("body { color: red; }\n")
 
     expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
+    assert_page_kept(assets_tab)
+
+
+def test_script_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: Watched) -> None:
+    with assets_tab.page.expect_console_message(lambda m: "not used by this page" in m.text):
+        (app_dir / "static" / "admin.js").write_text("console.log('elsewhere');\n")
+
     assert_page_kept(assets_tab)
 
 

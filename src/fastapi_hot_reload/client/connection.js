@@ -1,8 +1,9 @@
 // The connection to the server: the only module that talks to it. Reconnects at once, then
 // 100 ms doubling up to 1 s between tries, forever; hands every message to `onMessage`.
+// `address()` gives the socket URL for each try.
 import { log, setState } from './log.js';
 
-export function connect(url, onMessage) {
+export function connect(address, onMessage) {
   var socket = null;
   var tries = 0; // failed connects since the last hello
   var stopped = false; // the page is reloading, or hidden for good or for the bfcache
@@ -38,7 +39,7 @@ export function connect(url, onMessage) {
 
   function open() {
     if (stopped || socket) return;
-    socket = new WebSocket(url.href);
+    socket = new WebSocket(address());
     socket.onmessage = receive;
     socket.onclose = closed; // an error is always followed by a close
   }
