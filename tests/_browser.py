@@ -7,7 +7,7 @@ import socket
 import threading
 from contextlib import suppress
 
-from playwright.sync_api import ConsoleMessage, Frame, Page
+from playwright.sync_api import ConsoleMessage, Frame, Page, Route
 
 #: Flags for a quiet, offline, headless Chromium that only ever talks to 127.0.0.1.
 CHROMIUM_ARGS = [
@@ -40,6 +40,21 @@ new MutationObserver((records) => {
 def find_chromium() -> str | None:
     """The system Chromium (Debian names it ``chromium``, Ubuntu ``chromium-browser``)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def hold_first(page: Page, pattern: str) -> list[Route]:
+    """Hold back the first request for ``pattern`` (``continue_()`` it from the list returned,
+    once it holds it); every later one goes through: a client that arrives late, once."""
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(pattern, hold_the_first)
+    return held
 
 
 class Watched:

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, Relay, Watched, find_chromium
+from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, Relay, Watched, find_chromium, hold_first
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
@@ -202,15 +202,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     server: Server, app_dir: Path, context: BrowserContext
 ) -> None:
     tab = Watched(context.new_page())
-    held: list[Route] = []
-
-    def hold_the_first(route: Route) -> None:  # the first client arrives late, the next in time
-        if held:
-            route.continue_()
-        else:
-            held.append(route)
-
-    tab.page.route("**/__hot_reload__/client/main.js", hold_the_first)
+    held = hold_first(tab.page, "**/__hot_reload__/client/main.js")
     tab.page.goto(server.url, wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("first")
     while not held:  # pumps Playwright's events until the client's request is in our hands

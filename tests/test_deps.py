@@ -221,7 +221,10 @@ def test_scope_names_templates_and_scripts_or_nothing_for_other_files(tmp_path: 
     assert scope_of(tracked, js, module) == {"scripts": ["app.js", "m.mjs"]}
     assert scope_of(tracked, a, js) == {"templates": ["a.html"], "scripts": ["app.js"]}
     assert scope_of(tracked, a, tmp_path / "posts.md") == {}  # content: every tab
-    assert scope_of(tracked, tmp_path / "never-loaded.html") == {}
+    assert scope_of(tracked, tmp_path / "new.html") == {"templates": ["new.html"]}  # no tab has it
+    assert (
+        scope_of(tracked, tmp_path / "list.hbs") == {}
+    )  # not a template: a file any page may read
 
 
 def messages_after_visiting_a(folder: Path, *batches: set[str]) -> list[dict[str, object]]:

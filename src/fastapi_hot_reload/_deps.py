@@ -86,8 +86,10 @@ class Tracked:
 
     def scope(self, paths: set[Path], relative: Callable[[Path], str]) -> dict[str, list[str]]:
         """Which tabs a reload for ``paths`` concerns: those that rendered one of ``templates``
-        or loaded one of ``scripts``; ``{}`` when it concerns every tab (any other file)."""
-        loaded = list(self.loaded(paths))
+        or loaded one of ``scripts``; ``{}`` when it concerns every tab (any other file).
+
+        A template no tab rendered yet (a new one, named like the others) concerns no tab."""
+        loaded = list(self.loaded(paths, alike=True))
         scripts = paths - {path for _, _, path in loaded}
         if any(path.suffix.lower() not in SCRIPTS for path in scripts):
             return {}

@@ -7,7 +7,8 @@ var apply = null;
 
 export function whenShown(message, run) {
   if (document.visibilityState !== 'hidden') return run(message);
-  if (!waiting.length) log('tab hidden: updating when it is shown');
+  var what = message.why || (message.paths || []).join(', ') + ' changed';
+  log(what + ', tab hidden: updating when it is shown');
   apply = run;
   waiting.push(message);
 }
