@@ -57,6 +57,10 @@ def site(folder: Path) -> HotReload:
     async def plain_text() -> PlainTextResponse:
         return PlainTextResponse("text")
 
+    @app.get("/json")
+    async def json() -> dict[str, str]:  # HTML carried in JSON, rendered with Jinja
+        return {"html": templates.env.get_template("fragment.html").render()}
+
     @app.get("/{name:path}")
     async def page(request: Request, name: str) -> Response:
         return templates.TemplateResponse(request, name, {"widget": "widget.html"})
@@ -108,9 +112,14 @@ def test_html_responses_name_their_templates_in_server_timing(client: TestClient
     assert response.headers["server-timing"] == 'hot-reload;desc="fragment.html"'
 
 
-def test_other_responses_get_no_server_timing(client: TestClient) -> None:
+def test_other_responses_name_their_templates_only_when_they_rendered_some(
+    client: TestClient,
+) -> None:
     with client:
         assert "server-timing" not in client.get("/text").headers
+        timing = client.get("/json").headers["server-timing"]
+
+    assert timing == 'hot-reload;desc="fragment.html"'
 
 
 @pytest.mark.parametrize(

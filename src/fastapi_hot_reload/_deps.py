@@ -126,9 +126,12 @@ class Rendered:
             return self._tag_start + b"></script>"
         return b'%s data-templates="%s"></script>' % (self._tag_start, self._encoded())
 
-    def timing(self, complete: bool) -> tuple[bytes, bytes]:
-        """The ``Server-Timing`` header for a response; ``complete`` when it was rendered before
-        it started (it has a ``Content-Length``): a streamed one may load more templates later."""
+    def timing(self, html: bool, complete: bool) -> tuple[bytes, bytes] | None:
+        """The ``Server-Timing`` header for a response that is HTML or rendered templates (JSON
+        carrying HTML, say); ``complete`` when it was rendered before it started (it has a
+        ``Content-Length``): a streamed one may load more templates after its header went."""
+        if not (html or self.names):
+            return None
         names = self._encoded() if complete and self.names else UNKNOWN.encode()
         return b"server-timing", b'%s;desc="%s"' % (TIMING, names)
 

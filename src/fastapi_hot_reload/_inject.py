@@ -68,10 +68,10 @@ class Injector:
         tag: Callable[[], bytes],
         *,
         head: bool,
-        timing: Callable[[bool], tuple[bytes, bytes]] | None = None,
+        timing: Callable[[bool, bool], tuple[bytes, bytes] | None] | None = None,
     ) -> None:
-        """``tag`` makes the tag once the page is complete; ``timing(complete)`` makes a header
-        for every HTML response, ``complete`` when it had a ``Content-Length``."""
+        """``tag`` makes the tag once the page is complete; ``timing(html, complete)`` a header
+        to add, if any (``complete``: the response had a ``Content-Length``)."""
         self._send = send
         self._tag = tag
         self._timing = timing
@@ -110,8 +110,8 @@ class Injector:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
             _set_header(message, b"cache-control", b"no-cache")
-        if html and self._timing is not None:
-            message["headers"] = [*message["headers"], self._timing(b"content-length" in headers)]
+        if self._timing and (timing := self._timing(html, b"content-length" in headers)):
+            message["headers"] = [*message["headers"], timing]
         if html and encoded:
             logger.warning(
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
