@@ -11,6 +11,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from jinja2.nativetypes import NativeEnvironment
+from jinja2.sandbox import SandboxedEnvironment
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.testclient import TestClient
@@ -151,14 +153,18 @@ def test_names_are_percent_encoded_so_the_list_needs_no_escaping(client: TestCli
     assert encoded(["b c/d.html", "a.html"]) == "a.html b%20c/d.html"
 
 
-def test_overlay_loads_through_its_own_loader_and_is_tracked() -> None:
-    env = jinja2.Environment(loader=jinja2.DictLoader({"p": "base"}))
+@pytest.mark.parametrize("kind", [jinja2.Environment, SandboxedEnvironment, NativeEnvironment])
+def test_overlay_loads_through_its_own_loader_and_is_tracked(
+    kind: type[jinja2.Environment],
+) -> None:
+    env = kind(loader=jinja2.DictLoader({"p": "base"}))
     Tracked([env])
     overlay = env.overlay(loader=jinja2.DictLoader({"p": "overlay"}))
 
     assert overlay.get_template("p").render() == "overlay"
-    assert type(overlay) is type(env)
-    assert type(env).__name__ == "Environment"
+    assert isinstance(overlay, kind)
+    assert type(env).__name__ == kind.__name__
+    assert env.hot_reload_loaded == {"p"}  # type: ignore[attr-defined]
 
 
 def test_tracking_an_environment_twice_keeps_one_record() -> None:
