@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._deps import Tracked, encoded
+from fastapi_hot_reload._deps import Rendered, Tracked, encoded
 
 BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
 PAGES = {
@@ -161,7 +161,8 @@ def test_overlay_loads_through_its_own_loader_and_is_tracked(
     Tracked([env])
     overlay = env.overlay(loader=jinja2.DictLoader({"p": "overlay"}))
 
-    assert overlay.get_template("p").render() == "overlay"
+    with Rendered():  # as while a request renders
+        assert overlay.get_template("p").render() == "overlay"
     assert isinstance(overlay, kind)
     assert type(env).__name__ == kind.__name__
     assert env.hot_reload_loaded == {"p"}  # type: ignore[attr-defined]
@@ -170,10 +171,20 @@ def test_overlay_loads_through_its_own_loader_and_is_tracked(
 def test_tracking_an_environment_twice_keeps_one_record() -> None:
     env = jinja2.Environment(loader=jinja2.DictLoader({"p": "x"}))
     Tracked([env])
-    env.get_template("p")
+    with Rendered():
+        env.get_template("p")
     Tracked([env])
 
     assert env.hot_reload_loaded == {"p"}  # type: ignore[attr-defined]
+
+
+def test_loads_outside_a_request_record_nothing() -> None:
+    """A check compiling a saved file, or an e-mail rendered by a task, is no page."""
+    env = jinja2.Environment(loader=jinja2.DictLoader({"p": "x"}))
+    Tracked([env])
+    env.get_template("p")
+
+    assert env.hot_reload_loaded == set()  # type: ignore[attr-defined]
 
 
 def test_disabled_leaves_environments_alone() -> None:
@@ -203,7 +214,8 @@ def test_files_map_to_the_names_loaded_through_prefix_and_choice_loaders(tmp_pat
     site_a, admin_a = tmp_path / "site" / "a.html", tmp_path / "admin" / "a.html"
     assert loaded(tracked, site_a, admin_a) == []  # nothing rendered yet
 
-    env.get_template("admin/a.html")
+    with Rendered():
+        env.get_template("admin/a.html")
 
     assert loaded(tracked, site_a, admin_a) == [("admin/a.html", admin_a)]
 
@@ -213,7 +225,8 @@ def test_alike_files_count_as_templates_other_files_never(tmp_path: Path) -> Non
         (tmp_path / name).write_text("x")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
     tracked = Tracked([env])
-    env.get_template("a.html")
+    with Rendered():
+        env.get_template("a.html")
     paths = [tmp_path / name for name in ("a.html", "new.html", "list.hbs")]
 
     assert [name for _, name, _ in tracked.loaded(paths, alike=True)] == ["a.html", "new.html"]
@@ -229,7 +242,8 @@ def test_scope_names_templates_and_scripts_or_nothing_for_other_files(tmp_path: 
     (tmp_path / "a.html").write_text("x")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
     tracked = Tracked([env])
-    env.get_template("a.html")
+    with Rendered():
+        env.get_template("a.html")
     a, js, module = tmp_path / "a.html", tmp_path / "app.js", tmp_path / "m.mjs"
 
     assert scope_of(tracked, a) == {"templates": ["a.html"]}
@@ -276,5 +290,8 @@ async def test_async_environment_is_tracked() -> None:
     )
     Tracked([env])
 
-    assert await env.get_template("p").render_async() == "q"
+    with Rendered() as rendered:
+        assert await env.get_template("p").render_async() == "q"
+
+    assert rendered.names == {"p", "q"}
     assert env.hot_reload_loaded == {"p", "q"}  # type: ignore[attr-defined]

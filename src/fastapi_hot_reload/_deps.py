@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -26,8 +26,10 @@ SCRIPTS = frozenset((".js", ".mjs"))
 
 
 class _Tracking(jinja2.Environment):
-    """Records each template name an environment loads: in the request being served, and in
-    the names ever loaded (the files worth a syntax check, and worth scoping a change to).
+    """Records each template name an environment loads while a request renders: in that
+    request's set, and in the names ever rendered (the files worth a syntax check, and worth
+    scoping a change to). Loads outside a request (a check compiling a saved file, an e-mail
+    rendered by a task) record nothing.
 
     ``_load_template`` runs for every ``get_template``, ``select_template`` candidate, extends,
     include and import, cached or not, with the name already joined to its parent's.
@@ -39,9 +41,9 @@ class _Tracking(jinja2.Environment):
     def _load_template(
         self, name: str, globals: MutableMapping[str, Any] | None
     ) -> jinja2.Template:
-        self.hot_reload_loaded.add(name)  # also a name not found yet: it may be created
         if (rendered := RENDERED.get()) is not None:
             rendered.add(name)
+            self.hot_reload_loaded.add(name)  # also a name not found yet: it may be created
         return super()._load_template(name, globals)
 
 
@@ -114,11 +116,20 @@ def encoded(names: Iterable[str]) -> str:
 
 
 class Rendered:
-    """The templates one response rendered, and how its page learns them."""
+    """The templates one response rendered (those loaded inside ``with``), and how its page
+    learns them."""
 
-    def __init__(self, tag_start: bytes) -> None:
+    def __init__(self, tag_start: bytes = b"") -> None:
         self.names: set[str] = set()
         self._tag_start = tag_start  # ``<script ... data-rev="N"``, without its end
+        self._token: Token[set[str] | None]
+
+    def __enter__(self) -> Rendered:
+        self._token = RENDERED.set(self.names)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        RENDERED.reset(self._token)
 
     def tag(self) -> bytes:
         """The client tag, with the set when there is one (none: the page depends on all)."""

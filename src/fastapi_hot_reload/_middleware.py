@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._client import ENTRY, client_response
-from ._deps import RENDERED, Rendered, Tracked
+from ._deps import Rendered, Tracked
 from ._errors import error_page, syntax_errors
 from ._history import History
 from ._hub import Hub
@@ -138,17 +138,15 @@ class HotReload:
         injector = Injector(
             send, rendered.tag, head=scope["method"] == "HEAD", timing=rendered.timing
         )
-        token = RENDERED.set(rendered.names)
         try:
-            await self.app(scope, receive, injector)
+            with rendered:
+                await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
             if not injector.started:
                 page = error_page(exc, self._template_folders, tag)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
             raise  # the server logs the traceback, as it would without us
-        finally:
-            RENDERED.reset(token)
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once, and
