@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextvars import ContextVar, Token
 from pathlib import Path, PurePosixPath
@@ -147,4 +148,10 @@ class Rendered:
         return b"server-timing", b'%s;desc="%s"' % (TIMING, names)
 
     def _encoded(self) -> bytes:
-        return encoded(self.names).encode()
+        return _encoded_set(frozenset(self.names))
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_set(names: frozenset[str]) -> bytes:
+    """Pages render the same few sets again and again: each is encoded once."""
+    return encoded(names).encode()
