@@ -36,7 +36,17 @@ PAGES = {
     '<button id="load" hx-get="/part.html" hx-target="#out">load</button><div id="out"></div>'
     "</body>",
     "part.html": '<p id="part">part</p>',
+    "fetches.html": '<body><button id="load" onclick="fetch(\'/row.json\').then((r) => r.json())'
+    '.then((row) => { out.innerHTML = row.html; })">load</button><div id="out"></div></body>',
+    "row.html": '<p id="row">row</p>',
 }
+#: An endpoint that renders a template into JSON, fetched by plain ``fetch``, no htmx.
+ROW = """
+
+@app.get("/row.json")
+async def row() -> dict[str, str]:
+    return {"html": templates.get_template("row.html").render()}
+"""
 
 
 class Tab(Watched):
@@ -96,6 +106,8 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, Server]]:
     for name, text in PAGES.items():
         (folder / "templates" / name).write_text(text)
     shutil.copy(htmx_js(), folder / "static" / "htmx.min.js")
+    with (folder / "app.py").open("a") as app:
+        app.write(ROW)
     server = Server(folder)
     yield folder, server
     server.stop()
@@ -145,6 +157,23 @@ def test_included_imported_and_fetched_templates_are_in_the_pages_set(
     clicks.mark()
     with updating(clicks), left_alone(dynamic, imports):
         save(folder, "part.html")
+
+
+def test_templates_rendered_for_a_plain_fetch_join_the_set(
+    site: tuple[Path, Server], context: BrowserContext
+) -> None:
+    """Any response that rendered templates names them in ``Server-Timing``, which the page
+    reads for every request it makes: here JSON carrying HTML, fetched by a page script."""
+    folder, server = site
+    tab = Tab(context, server.url + "/fetches.html")
+    with left_alone(tab):
+        save(folder, "row.html")
+
+    tab.page.click("#load")
+    expect(tab.page.locator("#row")).to_have_text("row")
+    tab.mark()
+    with updating(tab):
+        save(folder, "row.html")
 
 
 def hide(tab: Tab, state: str = "hidden") -> None:
