@@ -124,6 +124,7 @@ class Rendered:
         self.names: set[str] = set()
         self._tag_start = tag_start  # ``<script ... data-rev="N"``, without its end
         self._token: Token[set[str] | None]
+        self._size, self._text = 0, b""  # the names, encoded when there were ``_size`` of them
 
     def __enter__(self) -> Rendered:
         self._token = RENDERED.set(self.names)
@@ -148,7 +149,10 @@ class Rendered:
         return b"server-timing", b'%s;desc="%s"' % (TIMING, names)
 
     def _encoded(self) -> bytes:
-        return _encoded_set(frozenset(self.names))
+        """Encoded once per response: the set only grows, so its size says if it changed."""
+        if len(self.names) != self._size:
+            self._size, self._text = len(self.names), _encoded_set(frozenset(self.names))
+        return self._text
 
 
 @functools.lru_cache(maxsize=1024)

@@ -139,7 +139,7 @@ class HotReload:
             send, rendered.tag, head=scope["method"] == "HEAD", timing=rendered.timing
         )
         try:
-            with rendered:
+            with rendered:  # the templates the app loads now are this response's
                 await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
