@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
-from playwright.sync_api import ConsoleMessage, Frame, Page, Route
+import pytest
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Frame,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 #: Flags for a quiet, offline, headless Chromium that only ever talks to 127.0.0.1.
 CHROMIUM_ARGS = [
@@ -55,6 +67,25 @@ def hold_first(page: Page, pattern: str) -> list[Route]:
 
     page.route(pattern, hold_the_first)
     return held
+
+
+@contextmanager
+def chromium(*args: str, **options: Any) -> Iterator[Browser]:
+    """The system Chromium, headless, with ``CHROMIUM_ARGS`` and ``args``; skipped without one
+    (a failure on CI, which must install it)."""
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium found on PATH for the browser tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
+        pytest.skip(f"{message}; install it with: apt-get install chromium")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *args], **options
+        )
+        yield launched
+        launched.close()
 
 
 class Watched:

@@ -12,11 +12,18 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from functools import partialmethod
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext
+from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection, connect
+
+from ._browser import TIMEOUT_MS
 
 APP = """
 import os
@@ -127,8 +134,8 @@ class Server:
             time.sleep(0.02)
         raise AssertionError(f"no log line matches {pattern!r}:\n{self.log}")
 
-    def get(self, path: str = "/") -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
+    def get(self, path: str = "/", headers: dict[str, str] | None = None) -> httpx.Response:
+        return httpx.get(self.url + path, headers=headers, timeout=10)
 
     def pid(self) -> int:
         return int(self.get("/pid").json())
@@ -146,6 +153,24 @@ class Server:
             self.process.stdout.close()
 
 
+@pytest.fixture(autouse=True)
+def _requests_to_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``TestClient`` asks for ``localhost``, as the developer's browser does.
+
+    Its own default host, ``testserver``, is no host hot reload trusts; the tests of untrusted
+    hosts give their host in full URLs.
+    """
+    monkeypatch.setattr(
+        TestClient, "__init__", partialmethod(TestClient.__init__, base_url="http://localhost")
+    )
+    connect = TestClient.websocket_connect
+
+    def websocket_connect(self: TestClient, url: str, *args: Any, **kwargs: Any) -> Any:
+        return connect(self, urljoin("ws://localhost", url), *args, **kwargs)
+
+    monkeypatch.setattr(TestClient, "websocket_connect", websocket_connect)
+
+
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     return write_app(tmp_path / "site")
@@ -156,6 +181,15 @@ def server(app_dir: Path) -> Iterator[Server]:
     running = Server(app_dir)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile on the module's ``browser`` (each browser test module has one)."""
+    opened = browser.new_context()
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()
 
 
 class Tab:

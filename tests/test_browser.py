@@ -7,16 +7,15 @@ The app folder is written before its server starts, so no stray change reaches a
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from ._browser import CHROMIUM_ARGS, TIMEOUT_MS, Relay, Watched, find_chromium, hold_first
+from ._browser import Relay, Watched, chromium, hold_first
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
@@ -57,23 +56,9 @@ app = Starlette(routes=[Mount("/prefix", app=site)])
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        message = "no Chromium found on PATH for the browser tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
-        pytest.skip(f"{message}; install it with: apt-get install chromium")
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            # Playwright turns the back/forward cache off; real browsers have it on.
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
+    # Playwright turns the back/forward cache off; real browsers have it on.
+    with chromium(ignore_default_args=["--disable-back-forward-cache"]) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -82,14 +67,6 @@ def app_dir(tmp_path: Path) -> Path:
     folder = write_app(tmp_path / "site", INDEX.format("first"))
     (folder / "templates" / "other.html").write_text(OTHER)
     return folder
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context()
-    opened.set_default_timeout(TIMEOUT_MS)
-    yield opened
-    opened.close()
 
 
 def open_tab(context: BrowserContext, url: str) -> Watched:

@@ -12,16 +12,20 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Request, expect
 
-from . import test_browser
-from ._browser import Watched, hold_first
+from ._browser import Watched, chromium, hold_first
 from ._htmx import htmx_js
 from .conftest import Server, write_app
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser
-context = test_browser.context
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
 
 CONNECTED = 'html[data-hot-reload="connected"]'
 NOT_USED = "not used by this page"

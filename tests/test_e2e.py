@@ -168,7 +168,7 @@ def test_reload_is_logged_with_paths(server: Server, tabs: list[Tab], app_dir: P
     page(app_dir, "<h1>changed</h1>")
     tabs[0].next()
 
-    server.wait_for_log(r"INFO.*reload \(rev 1, 2 tabs\): index\.html")
+    server.wait_for_log(r"INFO.*reload \(rev 1, 2 tabs\): 'index\.html'")
 
 
 def test_disabled_by_environment_adds_nothing(app_dir: Path) -> None:

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._inject import Injector
+from fastapi_hot_reload._inject import Injector, ascii_compatible
 
 BOOT = "b00b"
 TAG = (
@@ -270,3 +270,87 @@ def test_upper_case_closing_body_after_a_lower_case_one_is_the_last() -> None:
     response = serve(html("<body><pre></body></pre></BODY>")).get("/")
 
     assert response.text == f"<body><pre></body></pre>{TAG}</BODY>"
+
+
+def test_partial_content_passes_through_untouched(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<body>static page</body>")
+    client = TestClient(HotReload(Starlette(routes=[Mount("/", StaticFiles(directory=tmp_path))])))
+
+    response = client.get("/page.html", headers={"range": "bytes=0-9"})
+
+    assert response.status_code == 206
+    assert response.content == b"<body>stat"
+    assert response.headers["content-length"] == "10"
+    assert response.headers["content-range"] == "bytes 0-9/24"
+
+
+def test_a_content_range_keeps_any_response_untouched() -> None:
+    headers = {"content-range": "bytes 0-14/99"}
+    response = serve(lambda request: HTMLResponse("<body>hi</body>", headers=headers)).get("/")
+
+    assert response.content == b"<body>hi</body>"
+
+
+@pytest.mark.parametrize(
+    "charset", ["utf-16", "UTF-16LE", '"utf-16be"', "utf-32", "utf-7", "x-no-such-charset"]
+)
+def test_html_in_a_charset_that_is_not_ascii_compatible_passes_through(charset: str) -> None:
+    body = "<body>hi</body>".encode("utf-16")
+    content_type = f"text/html; version=5; charset={charset}"
+
+    response = serve(lambda request: Response(body, headers={"content-type": content_type})).get(
+        "/"
+    )
+
+    assert response.content == body
+    assert response.headers["content-length"] == str(len(body))
+
+
+def test_a_charset_name_that_is_not_ascii_is_no_charset_we_know() -> None:
+    assert ascii_compatible(b"utf-\xe9") is False
+    assert ascii_compatible(b"") is True  # none given: HTML's default is ASCII-compatible
+
+
+@pytest.mark.parametrize("charset", ["utf-8", '"UTF-8"', "iso-8859-1", "windows-1252", "shift_jis"])
+def test_html_in_an_ascii_compatible_charset_gets_the_tag(charset: str) -> None:
+    content_type = f"text/html;charset={charset}"
+    response = serve(
+        lambda request: Response(b"<body>hi</body>", headers={"content-type": content_type})
+    ).get("/")
+
+    assert response.content == f"<body>hi{TAG}</body>".encode()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_html_that_starts_with_a_utf16_or_utf32_mark_passes_through(encoding: str) -> None:
+    body = "\ufeff<body>hi</body>".encode(encoding).replace(b"\xff\xfe\xff\xfe", b"\xff\xfe")
+    response = serve(lambda request: HTMLResponse(body)).get("/")  # says charset=utf-8
+
+    assert response.content == body
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1_5", b"+15", b"", b"15, 15"])
+async def test_an_invalid_content_length_passes_the_response_as_sent(length: bytes) -> None:
+    sent, injector = recording_injector()
+    start = {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [(b"content-type", b"text/html"), (b"content-length", length)],
+    }
+    body = {"type": "http.response.body", "body": b"<body>hi</body>", "more_body": False}
+    await injector(dict(start))
+    await injector(dict(body))
+    await injector.finish()
+
+    assert sent == [start, body]
+
+
+def test_a_page_whose_policy_asks_a_nonce_gets_it_on_the_tag() -> None:
+    policy = "default-src 'self'; script-src 'nonce-r4nd0m+/=' 'strict-dynamic'"
+    response = serve(
+        lambda request: HTMLResponse("<body>hi</body>", headers={"content-security-policy": policy})
+    ).get("/")
+
+    nonced = TAG.replace("<script ", '<script nonce="r4nd0m+/=" ')
+    assert response.content == f"<body>hi{nonced}</body>".encode()
+    assert response.headers["content-length"] == str(len(response.content))

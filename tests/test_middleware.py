@@ -41,38 +41,26 @@ def test_watch_given_as_a_string_is_a_type_error() -> None:
         page_app(watch="static")
 
 
-def test_missing_watch_folder_is_named_in_a_value_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"watch: '.*nowhere' is no such folder"):
-        page_app(watch=[tmp_path / "nowhere"])
+def test_missing_watch_folder_is_a_warning_and_watched_once_it_exists(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    later = tmp_path / "later"
+    app = page_app(watch=[later])
+    with (
+        caplog.at_level(logging.INFO, "fastapi_hot_reload"),
+        TestClient(app) as client,
+        client.websocket_connect("/__hot_reload__/ws") as socket,
+    ):
+        socket.receive_json()
+        later.mkdir()
+        assert socket.receive_json() == {"type": "reload", "rev": 1, "paths": ["later"]}
+    assert f"not watching {later}: no such folder (watched again once it exists)" in caplog.text
 
 
 def test_watch_of_a_file_is_a_value_error(tmp_path: Path) -> None:
     (tmp_path / "style.css").write_text("")
     with pytest.raises(ValueError, match="is a file, not a folder"):
         page_app(watch=[tmp_path / "style.css"])
-
-
-@pytest.mark.parametrize("path", ["hot", "/hot/", ""])
-def test_bad_path_is_a_value_error(path: str) -> None:
-    with pytest.raises(ValueError, match=f"path: expected a URL path.*got {path!r}"):
-        page_app(path=path)
-
-
-@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
-def test_environment_variable_turns_it_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
-    assert page_app().enabled is False
-
-
-@pytest.mark.parametrize("value", ["1", "true", ""])
-def test_environment_variable_leaves_it_on(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", value)
-    assert page_app().enabled is True
-
-
-def test_explicit_enabled_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", "0")
-    assert page_app(enabled=True).enabled is True
 
 
 def test_disabled_is_a_pure_pass_through(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 
 from starlette.types import Message, Send
+
+from ._csp import Csp
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -13,7 +17,12 @@ logger = logging.getLogger("fastapi_hot_reload")
 MARKER = b"data-hot-reload"
 _BODY_END = b"</body"
 _HEADERS = (b"content-type", b"content-encoding", b"content-length", b"etag", b"last-modified")
-_WANTED = frozenset((*_HEADERS, b"cache-control"))
+_WANTED = frozenset((*_HEADERS, b"cache-control", b"content-range"))
+_CSP = b"content-security-policy"
+#: Byte order marks of UTF-16 and UTF-32, which a browser obeys over any declared charset.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+#: What the tag and ``</body`` are made of: a charset that encodes it as ASCII can take the tag.
+_PROBE = '<script src="/-_.~" data-hot-reload data-boot="0a" nonce="+/="></script></body>'
 
 
 def last_body_end(html: bytes) -> int:
@@ -38,13 +47,37 @@ def insert_tag(html: bytes, tag: bytes) -> bytes:
     return b"".join((page[:at], tag, page[at:]))
 
 
-def _headers(message: Message) -> dict[bytes, bytes]:
-    """The few response headers that matter here, by lower-case name, read in one pass."""
-    found = {}
+def _headers(message: Message) -> tuple[dict[bytes, bytes], list[bytes]]:
+    """The few response headers that matter here, by lower-case name, and the CSP policies,
+    read in one pass."""
+    found, policies = {}, []
     for name, value in message["headers"]:
         if (key := name.lower()) in _WANTED:
             found[key] = value
-    return found
+        elif key == _CSP:
+            policies.append(value)
+    return found, policies
+
+
+def _charset(content_type: bytes) -> bytes:
+    """The ``charset`` parameter of a ``Content-Type``, lower-case; empty when there is none."""
+    for param in content_type.lower().split(b";")[1:]:
+        name, _, value = param.partition(b"=")
+        if name.strip() == b"charset":
+            return value.strip().strip(b'"')
+    return b""
+
+
+@lru_cache(maxsize=16)
+def ascii_compatible(charset: bytes) -> bool:
+    """Whether a page in ``charset`` can take our ASCII tag as it is (UTF-16 and UTF-32 cannot;
+    neither can a charset Python does not know)."""
+    if not charset:
+        return True
+    try:
+        return _PROBE.encode(codecs.lookup(charset.decode("ascii")).name) == _PROBE.encode()
+    except (LookupError, UnicodeError):
+        return False
 
 
 def _set_header(message: Message, name: bytes, value: bytes) -> None:
@@ -68,6 +101,7 @@ class Injector:
         tag: Callable[[], bytes],
         *,
         head: bool,
+        csp: Csp | None = None,
         timing: Callable[[bool, bool], tuple[bytes, bytes] | None] | None = None,
     ) -> None:
         """``tag`` makes the tag once the page is complete; ``timing(html, complete)`` a header
@@ -75,12 +109,15 @@ class Injector:
         self._send = send
         self._tag = tag
         self._timing = timing
+        self._policies: list[bytes] = []  # the page's CSP, for the nonce its tag must carry
         self._head = head
+        self._csp = csp or Csp()
         self.started = False  # whether a response start went to the server yet
         self._start: Message | None = None
         self._held = b""
         self._tail = b""
         self._seen_marker = False
+        self._first = True
         self._inject = self._whole = self._defer = self._active = self._complete = False
         self._length = 0
 
@@ -102,10 +139,19 @@ class Injector:
             await self._flush(more_body=False)
 
     def _on_start(self, message: Message) -> None:
-        headers = _headers(message)
-        html = headers.get(b"content-type", b"").lower().startswith(b"text/html")
+        headers, policies = _headers(message)
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit():  # not a length: pass the response on just as it is
+            self._start = message
+            return
+        self._length = int(length)
+        content_type = headers.get(b"content-type", b"").lower()
+        html = content_type.startswith(b"text/html") and ascii_compatible(_charset(content_type))
         encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
-        has_body = message["status"] >= 200 and message["status"] not in (204, 304)
+        status = message["status"]
+        has_body = (
+            status >= 200 and status not in (204, 206, 304) and b"content-range" not in headers
+        )
         if (b"etag" in headers or b"last-modified" in headers) and b"cache-control" not in headers:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
@@ -118,14 +164,18 @@ class Injector:
                 "before GZipMiddleware, so that it runs inside it"
             )
         self._inject = html and has_body and not encoded
-        self._defer = message["status"] >= 500
+        if self._inject and policies:
+            self._policies = policies
+        self._defer = status >= 500
         self._whole = self._defer or (self._inject and b"content-length" in headers)
-        self._length = int(headers.get(b"content-length", 0))
         self._active = self._inject or self._defer
         self._start = message
 
     async def _on_body(self, message: Message) -> None:
         chunk = message.get("body", b"")
+        if self._first and chunk:
+            self._first = False
+            self._inject = self._inject and not chunk.startswith(_WIDE_BOMS)
         seen = self._tail + chunk
         self._seen_marker = self._seen_marker or MARKER in seen
         self._tail = seen[-len(MARKER) + 1 :]
@@ -143,7 +193,7 @@ class Injector:
             await self._flush(more_body=False)
 
     def _add_tag(self) -> None:
-        tag = self._tag()
+        tag = self._csp.tag(self._tag(), self._policies) if self._policies else self._tag()
         if self._head and not self._held:
             # A header-only HEAD response: the length must still match the GET's.
             length = self._length + len(tag)

@@ -11,38 +11,30 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit
 
 import anyio
 import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
-from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._client import ENTRY, client_response
+from ._config import ENV_VAR, checked_path, decide, inside_a_server
+from ._csp import Csp
 from ._deps import Rendered, Tracked
 from ._errors import error_page, syntax_errors
 from ._history import History
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
+from ._trust import Trust, accepts_html, refuse
 from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
 Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
-ENV_VAR = "FASTAPI_HOT_RELOAD"
-_OFF = {"0", "false", "no", "off"}
-
-
-def _enabled(enabled: bool | None) -> bool:
-    """``None`` means: on unless the environment variable says off."""
-    if enabled is not None:
-        return enabled
-    return os.environ.get(ENV_VAR, "").strip().lower() not in _OFF
 
 
 class HotReload:
@@ -52,12 +44,19 @@ class HotReload:
     folders their loaders read are watched and their caches cleared on a change.
     ``watch``: more folders to watch (static files, content).
     ``path``: where the websocket (``{path}/ws``) and the client (``{path}/client/``) live.
-    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``0/false/no/off`` turn it off); off, the
-    middleware passes everything through untouched.
+    ``enabled``: ``None`` reads ``FASTAPI_HOT_RELOAD`` (``1/true/yes/on``, ``0/false/no/off``),
+    and when that is unset too, is on unless the server looks like production (several
+    workers, ``fastapi run``, gunicorn, a public bind without ``--reload``); off, the middleware
+    passes everything through untouched.
     ``force_polling``: poll the disk instead of waiting for events (Docker/WSL bind mounts);
     ``None`` lets watchfiles read ``WATCHFILES_FORCE_POLLING``.
+    ``allowed_hosts``: host names besides ``localhost``, ``*.localhost`` and IP addresses that
+    may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+
+    Bad options raise ``TypeError``/``ValueError`` here; inside a running server (which builds
+    ``add_middleware`` middleware lazily) they fail the lifespan startup with the same message.
     """
 
     def __init__(
@@ -69,31 +68,50 @@ class HotReload:
         path: str = "/__hot_reload__",
         enabled: bool | None = None,
         force_polling: bool | None = None,
+        allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
     ) -> None:
         self.app = app
-        self.enabled = _enabled(enabled)
+        #: A configuration error found while the server imports the app or builds its
+        #: middleware: reported when the lifespan starts (raised at once everywhere else).
+        self._failure: Exception | None = None
+        try:
+            self._setup(templates, watch, path, enabled, force_polling)
+            self._trust = Trust(allowed_hosts, allowed_origins)
+        except (TypeError, ValueError) as exc:
+            if not inside_a_server():
+                raise
+            self.enabled, self._failure = True, exc
+
+    def _setup(
+        self,
+        templates: Templates | Sequence[Templates] | None,
+        watch: Iterable[str | os.PathLike[str]],
+        path: str,
+        enabled: bool | None,
+        force_polling: bool | None,
+    ) -> None:
         self._envs = environments(templates)
         for env in self._envs:  # also when off, so templates that call it still render
             env.globals.setdefault("hot_reload_script", hot_reload_script)
         if isinstance(watch, (str, os.PathLike)):
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
-        if not path.startswith("/") or path.endswith("/"):
-            raise ValueError(f"path: expected a URL path like '/__hot_reload__', got {path!r}")
-        self._path = path
+        self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._force_polling = force_polling
-        self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
-        self._refused: set[str] = set()
         self._broken: dict[Path, dict[str, Any]] = {}
         self._watching = False
         self._told_not_watching = False
+        self.enabled, warning = decide(enabled)
+        if warning:
+            _log_where_uvicorn_logs()
+            logger.warning(warning)
         if not self.enabled:
             return  # a missing folder is no error where nothing is watched
         self._template_folders = [
             folder.resolve() for env in self._envs for folder in loader_folders(env.loader)
         ]
-        watched = [_existing_folder(folder) for folder in watch]
+        watched = [_watched_folder(folder) for folder in watch]
         #: Every folder watched: the templates' first, then ``watch``, each once.
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
@@ -101,6 +119,7 @@ class HotReload:
         self._hub = Hub()
         self._history = History()
         self._templates = Tracked(self._envs)
+        self._csp = Csp()
         self._tag_key: tuple[str, str, int] = ("", "", -1)
         self._tag_made = ("", b"")
 
@@ -108,8 +127,12 @@ class HotReload:
         kind = scope["type"]
         if not self.enabled or kind not in ("http", "websocket", "lifespan"):
             await self.app(scope, receive, send)
+        elif (failure := self._failure) is not None:
+            await _fail(failure, scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
+        elif not self._trust.allows(scope):  # not for us to show: untouched, or refused
+            await (refuse if self._is_ours(scope) else self.app)(scope, receive, send)
         elif kind == "http":
             route = _route_path(scope)
             if route.startswith(self._client_path):
@@ -121,6 +144,11 @@ class HotReload:
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _is_ours(self, scope: Scope) -> bool:
+        """Whether the request is for one of hot reload's own routes."""
+        route = _route_path(scope)
+        return route == self._ws_path or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -135,17 +163,18 @@ class HotReload:
         tag, tag_start = self._tag(scope)
         scope[SCOPE_KEY] = tag
         rendered = Rendered(tag_start)
-        injector = Injector(
-            send, rendered.tag, head=scope["method"] == "HEAD", timing=rendered.timing
-        )
+        head = scope["method"] == "HEAD"
+        injector = Injector(send, rendered.tag, head=head, csp=self._csp, timing=rendered.timing)
         try:
             with rendered:  # the templates the app loads now are this response's
                 await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
-            if not injector.started:
+            if not injector.started and accepts_html(scope):
                 page = error_page(exc, self._template_folders, tag)
                 await HTMLResponse(page, status_code=500)(scope, receive, send)
+            else:  # an API client: the app's own error response, if it sent one
+                await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
@@ -164,8 +193,13 @@ class HotReload:
         return self._tag_made
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app's own lifespan; watch from its startup to its shutdown."""
-        stop = anyio.Event()
+        """Run the app's own lifespan; watch from its startup to its shutdown.
+
+        The server hears "shutdown complete" only once the watcher has stopped: it tears its
+        loop down then, and a lifespan still running is cancelled, which uvicorn reports as
+        "ASGI 'lifespan' protocol appears unsupported" at every Ctrl+C and restart.
+        """
+        stop, stopped = anyio.Event(), anyio.Event()
         failure: Exception | None = None
         async with anyio.create_task_group() as tasks:
 
@@ -177,7 +211,10 @@ class HotReload:
 
             async def send_(message: Message) -> None:
                 if message["type"] == "lifespan.startup.complete":
-                    self._start(tasks, stop)
+                    self._start(tasks, stop, stopped)
+                elif message["type"].startswith("lifespan.shutdown.") and self._watching:
+                    stop.set()
+                    await stopped.wait()
                 await send(message)
 
             try:
@@ -189,15 +226,20 @@ class HotReload:
         if failure is not None:
             raise failure
 
-    def _start(self, tasks: TaskGroup, stop: anyio.Event) -> None:
+    def _start(self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event) -> None:
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._rev = 0
         self._history.clear()
         self._watching = True
         folders = self._folders
-        tasks.start_soon(
-            lambda: watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
-        )
+
+        async def watch() -> None:
+            try:
+                await watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
+            finally:
+                stopped.set()
+
+        tasks.start_soon(watch)
         _log_where_uvicorn_logs()
         shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
         logger.info(
@@ -213,7 +255,7 @@ class HotReload:
             self._hub.broadcast(message)
             error = message["error"]
             logger.warning(
-                "not reloading: %s in %s, line %s", error["message"], error["file"], error["line"]
+                "not reloading: %s in %r, line %s", error["message"], error["file"], error["line"]
             )
             return
         by_action: dict[str, set[Path]] = {}
@@ -243,7 +285,8 @@ class HotReload:
         message = {"type": kind, "rev": self._rev, "paths": names, **(scope or {})}
         self._history.add(message)
         tabs = self._hub.broadcast(message)
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, ", ".join(names))
+        shown = ", ".join(map(repr, names))  # quoted: a name with a newline forges no log line
+        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, shown)
 
     def _relative(self, path: Path) -> str:
         """``path`` relative to the watched folder it is in, as the browser client sees it."""
@@ -252,30 +295,9 @@ class HotReload:
                 return path.relative_to(folder).as_posix() if path != folder else folder.name
         return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
 
-    def _origin_allowed(self, scope: Scope) -> bool:
-        """Only pages of this server may listen: no other site open in the same browser."""
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None:  # not a browser: curl, websocket libraries, our own tests
-            return True
-        origin = origin.lower().rstrip("/")
-        if origin in self._allowed_origins or urlsplit(origin).netloc == headers.get("host"):
-            return True
-        if origin not in self._refused:
-            self._refused.add(origin)
-            logger.warning(
-                "refused a hot reload connection from %s: only pages of this server may connect "
-                "(add it to allowed_origins if it is yours)",
-                origin,
-            )
-        return False
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
-        if not self._origin_allowed(scope):
-            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
-            return
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
             # ``missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
@@ -301,6 +323,15 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})
 
 
+async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Stop the server's startup with a configuration error, as one clear line."""
+    if scope["type"] != "lifespan":  # a server without a lifespan: each request fails with it
+        raise failure
+    await receive()  # lifespan.startup
+    message = f"hot reload is misconfigured: {failure}"
+    await send({"type": "lifespan.startup.failed", "message": message})
+
+
 def _route_path(scope: Scope) -> str:
     """The path without the ASGI ``root_path`` (a mount or a proxy prefix)."""
     path: str = scope["path"]
@@ -308,11 +339,11 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
-def _existing_folder(folder: str | os.PathLike[str]) -> Path:
+def _watched_folder(folder: str | os.PathLike[str]) -> Path:
+    """A folder to watch; one that does not exist yet is watched once it does."""
     path = Path(folder)
-    if not path.is_dir():
-        what = "a file, not a folder" if path.exists() else "no such folder"
-        raise ValueError(f"watch: {os.fspath(folder)!r} is {what} (resolved: {path.resolve()})")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"watch: {os.fspath(folder)!r} is a file, not a folder")
     return path.resolve()
 
 
