@@ -45,10 +45,10 @@ function changed(message) {
 // hello.missed: the changes since the rev this tab connected with (`?rev=`), when the server
 // still remembers them all; without it, a newer rev means the page must update.
 function hello(message) {
+  setState('connected'); // first: an update it starts says 'reloading' after it
   if (message.boot !== boot) return whenShown(reloadFor('the server restarted'), apply);
   if (message.missed) message.missed.forEach(changed);
   else if (message.rev > rev) whenShown(reloadFor('a file changed while connecting'), apply);
-  setState('connected');
 }
 
 function reloadFor(why) {
