@@ -52,7 +52,7 @@ window.stolen = {};
   stolen.messages = [];
   await new Promise((done) => {
     const socket = new WebSocket(`ws://${location.host}/__hot_reload__/ws`);
-    socket.onmessage = (event) => stolen.messages.push(event.data);
+    socket.onmessage = (event) => { stolen.messages.push(event.data); socket.close(); };
     socket.onclose = (event) => { stolen.closed = event.code; done(); };
   });
   stolen.done = true;

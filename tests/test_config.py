@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -160,7 +161,8 @@ async def test_an_error_found_inside_the_server_fails_the_lifespan_startup() -> 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app({"type": "lifespan"}, receive, send)
+    with pytest.raises(ValueError, match="got '/hot/'"):  # as Starlette does after a failure
+        await app({"type": "lifespan"}, receive, send)
     assert sent == [
         {
             "type": "lifespan.startup.failed",
@@ -171,6 +173,14 @@ async def test_an_error_found_inside_the_server_fails_the_lifespan_startup() -> 
     ]
     with pytest.raises(ValueError, match="got '/hot/'"):  # a server without a lifespan
         await app({"type": "http", "headers": []}, receive, send)
+
+
+def test_a_configuration_error_of_add_middleware_is_raised_by_the_test_client() -> None:
+    app = FastAPI()
+    app.add_middleware(HotReload, path="/hot/")  # built inside the client's event loop
+
+    with pytest.raises(ValueError, match="got '/hot/'"), TestClient(app):
+        pass  # pragma: no cover - the startup fails
 
 
 MISCONFIGURED = """
@@ -229,3 +239,24 @@ def assert_one_error(log: str, message: str) -> None:
     assert lines[1] == "ERROR:    Application startup failed. Exiting."
     assert "Traceback" not in log
     assert "unsupported" not in log
+
+
+def test_uvicorn_workers_switch_it_off_by_default_and_say_so(app_dir: Path) -> None:
+    """Spawned workers see the command line too: each one says it is off, and is."""
+    server = Server(app_dir, "--workers", "2")
+    try:
+        # The workers listen once their startup is complete.
+        first = server.wait_for_log("Application startup complete")
+        server.wait_for_log("Application startup complete", start=server.lines.index(first) + 1)
+        page = server.get("/")
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    assert "data-hot-reload" not in page.text
+    assert (
+        server.log.count(
+            "WARNING:  hot reload is off: this looks like a production server (2 workers); "
+            "set FASTAPI_HOT_RELOAD=1 or enabled=True to turn it on"
+        )
+        == 2
+    )

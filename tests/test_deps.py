@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -18,7 +18,9 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._changes import Changes
 from fastapi_hot_reload._deps import Rendered, Tracked, encoded
+from fastapi_hot_reload._hub import Hub
 
 BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
 PAGES = {
@@ -194,94 +196,109 @@ def test_disabled_leaves_environments_alone() -> None:
     assert type(env) is jinja2.Environment
 
 
-def loaded(tracked: Tracked, *paths: Path) -> list[tuple[str, Path]]:
-    return [(name, path) for _, name, path in tracked.loaded(paths)]
+async def sent(env: jinja2.Environment, root: Path, *saved: str) -> dict[str, object]:
+    """The reload a save of ``saved`` (paths under ``root``) sends, ``root/templates`` being
+    the template folder (of ``env``) and ``root/static`` a watched one."""
+    hub = Hub()
+    folders = [root / "templates", root / "static"]
+    changes = Changes(hub, [env], [folders[0].resolve()], [f.resolve() for f in folders])
+    with hub.subscribe() as queue:
+        changes.add({(root / name).resolve() for name in saved})
+        await changes.step()
+        messages = [
+            json.loads(queue.receive_nowait())
+            for _ in range(queue.statistics().current_buffer_used)
+        ]
+    assert not changes.broken
+    reloads = [message for message in messages if message["type"] == "reload"]
+    assert len(reloads) == 1, messages
+    reload: dict[str, object] = reloads[0]
+    return reload
 
 
-def test_files_map_to_the_names_loaded_through_prefix_and_choice_loaders(tmp_path: Path) -> None:
-    (tmp_path / "site").mkdir()
-    (tmp_path / "admin").mkdir()
-    for path in (tmp_path / "site" / "a.html", tmp_path / "admin" / "a.html"):
-        path.write_text("x")
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    for name in ("templates/a.html", "templates/new.html", "templates/notes.md"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / "templates" / "list.hbs").write_text("{{#each items}}<li>{{this}}</li>{{/each}}")
+    (tmp_path / "static").mkdir()
+    for name in ("app.js", "m.mjs", "posts.json"):
+        (tmp_path / "static" / name).write_text("x")
+    return tmp_path
+
+
+@pytest.fixture
+def rendered_a(root: Path) -> jinja2.Environment:
+    """An environment whose app rendered ``a.html`` in a request."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(root / "templates"))
+    Tracked([env])
+    with Rendered():
+        env.get_template("a.html")
+    return env
+
+
+@pytest.mark.parametrize(
+    ("saved", "only"),
+    [
+        (["templates/a.html"], {"templates": ["a.html"]}),
+        (["static/app.js", "static/m.mjs"], {"scripts": ["app.js", "m.mjs"]}),
+        (["templates/a.html", "static/app.js"], {"templates": ["a.html"], "scripts": ["app.js"]}),
+        (["templates/new.html"], {"templates": ["new.html"]}),  # like a.html: no tab has it yet
+        (["templates/a.html", "static/posts.json"], {}),  # data any page may read: every tab
+        (["templates/notes.md"], {}),  # in a template folder, but no template
+        (["templates/list.hbs"], {}),  # never compiled: its {{#each}} blocks nothing
+    ],
+)
+async def test_a_reload_names_the_templates_and_scripts_it_concerns(
+    root: Path, rendered_a: jinja2.Environment, saved: list[str], only: dict[str, list[str]]
+) -> None:
+    message = await sent(rendered_a, root, *saved)
+
+    assert {key: message[key] for key in ("templates", "scripts") if key in message} == only
+
+
+async def test_files_go_by_their_names_under_prefix_and_choice_loaders(root: Path) -> None:
+    (root / "admin").mkdir()
+    (root / "admin" / "a.html").write_text("x")
     loader = jinja2.ChoiceLoader(
         [
-            jinja2.FileSystemLoader(tmp_path / "site"),
-            jinja2.PrefixLoader({"admin": jinja2.FileSystemLoader(tmp_path / "admin")}),
+            jinja2.FileSystemLoader(root / "templates"),
+            jinja2.PrefixLoader({"admin": jinja2.FileSystemLoader(root / "admin")}),
         ]
     )
     env = jinja2.Environment(loader=loader)
-    tracked = Tracked([env])
-    site_a, admin_a = tmp_path / "site" / "a.html", tmp_path / "admin" / "a.html"
-    assert loaded(tracked, site_a, admin_a) == []  # nothing rendered yet
-
+    Tracked([env])
+    assert not Tracked.template(env, "admin/a.html")  # nothing rendered yet
     with Rendered():
         env.get_template("admin/a.html")
 
-    assert loaded(tracked, site_a, admin_a) == [("admin/a.html", admin_a)]
+    hub = Hub()
+    folders = [root / "templates", root / "admin"]
+    changes = Changes(hub, [env], folders, folders)
+    with hub.subscribe() as queue:
+        changes.add({root / "admin" / "a.html"})
+        await changes.step()
+        message = json.loads(queue.receive_nowait())
+
+    assert message["templates"] == ["admin/a.html"]
+    assert Tracked.rendered(env, "admin/a.html")
+    assert not Tracked.rendered(env, "a.html")
+    assert Tracked.template(env, "a.html")  # named like a rendered one
 
 
-def test_alike_files_count_as_templates_other_files_never(tmp_path: Path) -> None:
-    for name in ("a.html", "new.html", "list.hbs"):
-        (tmp_path / name).write_text("x")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
-    tracked = Tracked([env])
-    with Rendered():
-        env.get_template("a.html")
-    paths = [tmp_path / name for name in ("a.html", "new.html", "list.hbs")]
-
-    assert [name for _, name, _ in tracked.loaded(paths, alike=True)] == ["a.html", "new.html"]
-    assert [name for _, name, _ in tracked.loaded(paths)] == ["a.html"]
-
-
-def scope_of(tracked: Tracked, *paths: Path) -> dict[str, list[str]]:
-    relative: Callable[[Path], str] = lambda path: path.name  # noqa: E731
-    return tracked.scope(set(paths), relative)
-
-
-def test_scope_names_templates_and_scripts_or_nothing_for_other_files(tmp_path: Path) -> None:
-    (tmp_path / "a.html").write_text("x")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
-    tracked = Tracked([env])
-    with Rendered():
-        env.get_template("a.html")
-    a, js, module = tmp_path / "a.html", tmp_path / "app.js", tmp_path / "m.mjs"
-
-    assert scope_of(tracked, a) == {"templates": ["a.html"]}
-    assert scope_of(tracked, js, module) == {"scripts": ["app.js", "m.mjs"]}
-    assert scope_of(tracked, a, js) == {"templates": ["a.html"], "scripts": ["app.js"]}
-    assert scope_of(tracked, a, tmp_path / "posts.md") == {}  # content: every tab
-    assert scope_of(tracked, tmp_path / "new.html") == {"templates": ["new.html"]}  # no tab has it
-    assert (
-        scope_of(tracked, tmp_path / "list.hbs") == {}
-    )  # not a template: a file any page may read
-
-
-def messages_after_visiting_a(folder: Path, *batches: set[str]) -> list[dict[str, object]]:
-    """What a tab hears for each batch of changed files, once ``/a.html`` was rendered."""
-    hot = site(folder)
+def test_save_of_a_page_template_reaches_its_tab_with_the_templates_it_touches(
+    tmp_path: Path,
+) -> None:
+    hot = site(tmp_path)
     with TestClient(hot) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
         socket.receive_json()
         client.get("/a.html")
-        heard = []
-        for batch in batches:
-            hot._changed({folder / name for name in batch})
-            heard.append(socket.receive_json())
-    return heard
+        (tmp_path / "a.html").write_text(PAGES["a.html"].replace("<h1>", "<h1>new "))
 
+        message = socket.receive_json()
 
-def test_save_of_a_page_template_names_the_templates_it_touches(tmp_path: Path) -> None:
-    (message,) = messages_after_visiting_a(tmp_path, {"a.html", "base.html"})
-
-    assert message["templates"] == ["a.html", "base.html"]
-
-
-def test_handlebars_file_in_a_template_folder_never_blocks_reloads(tmp_path: Path) -> None:
-    (tmp_path / "list.hbs").write_text("{{#each items}}<li>{{this}}</li>{{/each}}")
-
-    hbs, page = messages_after_visiting_a(tmp_path, {"list.hbs"}, {"a.html"})
-
-    assert hbs == {"type": "reload", "rev": 1, "paths": ["list.hbs"]}  # a file: every tab
-    assert page["templates"] == ["a.html"]
+    assert message["templates"] == ["a.html"]
 
 
 async def test_async_environment_is_tracked() -> None:

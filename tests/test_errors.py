@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._errors import source_around, syntax_errors
+from fastapi_hot_reload._errors import source_around
 
 from .conftest import Server, Tab, page
 
@@ -131,18 +131,6 @@ def test_error_after_the_response_started_is_left_to_the_server() -> None:
     client = TestClient(HotReload(app), raise_server_exceptions=False)
 
     assert client.get("/").status_code == 200
-
-
-def test_syntax_errors_skips_files_that_are_not_text(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\xff\xfe")
-    (tmp_path / "gone.html").write_text("{% if %}")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
-    named = [(env, path.name, path) for path in (tmp_path / "logo.png", tmp_path / "missing.html")]
-
-    assert syntax_errors(named) == {}
-    assert list(syntax_errors([(env, "gone.html", tmp_path / "gone.html")])) == [
-        tmp_path / "gone.html"
-    ]
 
 
 def test_source_around_is_empty_without_a_readable_file(tmp_path: Path) -> None:

@@ -49,8 +49,8 @@ def test_missed_reads_the_tabs_rev_from_the_query(query: bytes, expected: object
 def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app) as client:
-        app._changed({tmp_path / "notes.md"})
-        app._changed({tmp_path / "app.js"})
+        app._changes.send("reload", ["notes.md"])
+        app._changes.send("reload", ["app.js"], {"scripts": ["app.js"]})
         with client.websocket_connect("/__hot_reload__/ws?rev=1") as socket:
             hello = socket.receive_json()
 
@@ -65,6 +65,6 @@ def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
 def test_a_new_lifespan_forgets_the_old_changes(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app):
-        app._changed({tmp_path / "notes.md"})
+        app._changes.send("reload", ["notes.md"])
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws?rev=0") as socket:
         assert socket.receive_json()["missed"] == []

@@ -9,7 +9,7 @@ import jinja2
 import pytest
 from fastapi.templating import Jinja2Templates
 
-from fastapi_hot_reload._jinja import clear_caches, environments, loader_folders
+from fastapi_hot_reload._jinja import clear_caches, environments, evict, loader_folders, name_roots
 
 
 def test_environments_accepts_templates_environment_list_and_none(tmp_path: Path) -> None:
@@ -67,3 +67,23 @@ def test_clear_caches_forgets_compiled_templates() -> None:
 
     assert env.cache is not None
     assert len(env.cache) == 0
+
+
+def test_evict_forgets_one_name_and_keeps_the_rest() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"a": "a", "b": "b"}))
+    a, b = env.get_template("a"), env.get_template("b")
+
+    evict(env, "a")
+    evict(env, "never loaded")
+    evict(jinja2.Environment(cache_size=0), "a")
+
+    assert env.get_template("a") is not a
+    assert env.get_template("b") is b
+
+
+def test_name_roots_give_each_folder_its_prefix(tmp_path: Path) -> None:
+    loader = jinja2.PrefixLoader(
+        {"admin": jinja2.ChoiceLoader([jinja2.FileSystemLoader(tmp_path / "a")])}, delimiter=":"
+    )
+
+    assert list(name_roots(loader)) == [(tmp_path / "a", "admin:")]

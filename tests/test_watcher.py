@@ -1,7 +1,10 @@
-"""Editor noise filtering, and folders that come and go."""
+"""Editor noise filtering, folders that come, go or are swapped, and a watch that never dies."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,12 @@ import pytest
 from watchfiles import Change
 
 from fastapi_hot_reload import _watcher
-from fastapi_hot_reload._watcher import EditorNoiseFilter, watch_folders
+from fastapi_hot_reload._watcher import EditorNoiseFilter, keep_running, watch_folders
+
+from .conftest import Server, Tab, write_app
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
 
 NOISE = [
     "4913",
@@ -74,7 +82,8 @@ async def test_folder_created_after_start_is_watched(
 async def test_a_watch_that_fails_to_start_is_logged_and_tried_again(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A folder can vanish between the existence check and the watch: log it, try again."""
+    """A folder can vanish between the existence check and the watch: log it, try again, and
+    have what the lost watch missed found by comparing the folder's files."""
     real_awatch = _watcher.awatch  # type: ignore[attr-defined]
     calls: list[int] = []
 
@@ -91,7 +100,8 @@ async def test_a_watch_that_fails_to_start_is_logged_and_tried_again(
 
     def on_change(paths: set[Path]) -> None:
         seen.append(paths)
-        stop.set()
+        if tmp_path / "page.html" in paths:
+            stop.set()
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(watch_folders, [tmp_path], on_change, stop)
@@ -102,6 +112,110 @@ async def test_a_watch_that_fails_to_start_is_logged_and_tried_again(
             (tmp_path / "page.html").write_text("x")
             await stop.wait()
 
-    assert "cannot watch" in caplog.text
-    assert "gone for a moment" in caplog.text
-    assert seen == [{tmp_path / "page.html"}]
+    assert "cannot watch" not in caplog.text
+    assert "failed (FileNotFoundError: gone for a moment)" in caplog.text
+    assert seen == [{tmp_path}, {tmp_path / "page.html"}]  # what the failed watch missed: a rescan
+
+
+def lifespan_app(folder: Path) -> Path:
+    """The shared test app, with shutdown code of its own that must run."""
+    write_app(folder)
+    app = folder / "app.py"
+    text = app.read_text().replace(
+        "app = FastAPI()",
+        "from contextlib import asynccontextmanager\n\n\n"
+        "@asynccontextmanager\nasync def lifespan(app):\n    yield\n"
+        "    print('app shutdown code ran', flush=True)\n\n\napp = FastAPI(lifespan=lifespan)",
+    )
+    app.write_text(text)
+    return folder
+
+
+def next_naming(tab: Tab, name: str) -> dict[str, object]:
+    """The first message from now on that names ``name``."""
+    while name not in (found := tab.next())["paths"]:  # type: ignore[operator]
+        pass
+    return found
+
+
+def test_a_name_that_is_not_utf8_is_skipped_with_one_warning(tmp_path: Path) -> None:
+    site = lifespan_app(tmp_path / "site")
+    server = Server(site)
+    try:
+        server.wait_for_log("hot reload on")
+        tab = Tab(server.ws_url)
+        bad = os.path.join(os.fsencode(site / "static"), b"bad-\xff.html")
+        for text in ("one", "two"):
+            with open(bad, "w") as file:
+                file.write(text)
+            (site / "static" / "style.css").write_text(f"h1 {{ content: '{text}'; }}\n")
+            assert next_naming(tab, "style.css")["type"] == "css"  # not lost with the batch
+        server.wait_for_log(r"WARNING.*skipping .*bad-.*: its name is not valid UTF-8")
+        assert server.log.count("not valid UTF-8") == 1
+        assert server.get().status_code == 200
+        tab.close()
+    finally:
+        server.stop()
+    assert "app shutdown code ran" in server.log  # the app's lifespan was never cancelled
+
+
+@pytest.mark.parametrize("how", ["rename", "symlink"])
+def test_a_folder_swapped_under_the_watch_is_watched_again(
+    server: Server, tabs: list[Tab], app_dir: Path, how: str
+) -> None:
+    static, new = app_dir / "static", app_dir / "static.new"
+    new.mkdir()
+    (new / "style.css").write_text("h1 { color: green; }\n")
+    server.wait_for_log("hot reload on")
+
+    static.rename(app_dir / "static.old")
+    if how == "rename":
+        new.rename(static)
+    else:
+        static.symlink_to(new, target_is_directory=True)
+
+    server.wait_for_log(r"INFO.*watching .*static again")
+    assert next_naming(tabs[0], "style.css")["type"] == "css"  # its bytes differ from before
+    (static / "style.css").write_text("h1 { color: purple; }\n")
+    assert next_naming(tabs[0], "style.css")["type"] == "css"
+    assert "purple" in server.get("/static/style.css").text
+
+
+async def test_a_failing_task_is_logged_and_run_again(caplog: pytest.LogCaptureFixture) -> None:
+    runs: list[int] = []
+
+    async def task() -> None:
+        runs.append(1)
+        if len(runs) < 3:
+            raise ExceptionGroup("in a group", [RuntimeError(f"bad luck {len(runs)}")])
+
+    with anyio.fail_after(10):
+        await keep_running("checking", task)
+
+    assert len(runs) == 3
+    assert "checking failed (RuntimeError: bad luck 1), trying again" in caplog.text
+    assert "bad luck 2" in caplog.text
+
+
+async def test_watchfiles_own_info_lines_are_silenced(tmp_path: Path) -> None:
+    stop = anyio.Event()
+    stop.set()
+    logging.getLogger("watchfiles.main").setLevel(logging.NOTSET)
+
+    await watch_folders([tmp_path], lambda paths: None, stop)
+
+    assert logging.getLogger("watchfiles.main").level == logging.WARNING
+
+
+async def test_a_file_where_a_folder_should_be_is_not_watched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "static").write_text("a file, not a folder")
+    stop = anyio.Event()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(watch_folders, [tmp_path / "static"], lambda paths: None, stop)
+        with anyio.fail_after(10):
+            while "no such folder" not in caplog.text:  # noqa: ASYNC110 - a log line, not an event
+                await anyio.sleep(0.01)
+        stop.set()

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from ._jinja import hot_reload_script
 from ._middleware import HotReload
+from ._notify import notify
 
-__all__ = ["HotReload", "hot_reload_script"]
+__all__ = ["HotReload", "hot_reload_script", "notify"]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+import posixpath
+from collections.abc import Iterable, MutableMapping
 from contextvars import ContextVar, Token
-from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
 from jinja2.utils import internalcode
-
-from ._jinja import loader_roots
 
 #: The names loaded while the current request renders; ``None`` outside a request.
 RENDERED: ContextVar[set[str] | None] = ContextVar("fastapi_hot_reload.rendered", default=None)
@@ -37,6 +35,7 @@ class _Tracking(jinja2.Environment):
     """
 
     hot_reload_loaded: set[str]
+    hot_reload_suffixes: set[str]  # of the names loaded: ``.html`` means new ``x.html`` is alike
 
     @internalcode  # hidden from Jinja's tracebacks, like Jinja's own loading frames
     def _load_template(
@@ -44,7 +43,9 @@ class _Tracking(jinja2.Environment):
     ) -> jinja2.Template:
         if (rendered := RENDERED.get()) is not None:
             rendered.add(name)
-            self.hot_reload_loaded.add(name)  # also a name not found yet: it may be created
+            if name not in self.hot_reload_loaded:  # also a name not found yet: may be created
+                self.hot_reload_suffixes.add(_suffix(name))
+                self.hot_reload_loaded.add(name)
         return super()._load_template(name, globals)
 
 
@@ -59,52 +60,39 @@ def track(env: jinja2.Environment) -> None:
     cls = type(env)
     env.__class__ = type(cls.__name__, (_Tracking, cls), {"__qualname__": cls.__qualname__})
     env.hot_reload_loaded = set()  # type: ignore[attr-defined]
+    env.hot_reload_suffixes = set()  # type: ignore[attr-defined]
 
 
 class Tracked:
-    """The tracked environments, and the template names a file on disk goes by in them."""
+    """The tracked environments: which names in them are templates the app renders."""
 
-    def __init__(self, envs: list[jinja2.Environment]) -> None:
+    def __init__(self, envs: Iterable[jinja2.Environment]) -> None:
         for env in envs:
             track(env)
-        self._roots = [
-            (env, prefix, folder.resolve())
-            for env in envs
-            for prefix, folder in loader_roots(env.loader)
-        ]
 
-    def loaded(
-        self, paths: Iterable[Path], *, alike: bool = False
-    ) -> Iterator[tuple[jinja2.Environment, str, Path]]:
-        """``(environment, name, path)`` for each path that is a template the app has loaded (or
-        asked for) under that name; with ``alike``, also one named like those (same suffix), which
-        it would load by name. Other files in a template folder (``list.hbs``) are left out."""
-        for path in paths:
-            for env, prefix, folder in self._roots:
-                if path.is_relative_to(folder):
-                    name = prefix + path.relative_to(folder).as_posix()
-                    known: set[str] = getattr(env, "hot_reload_loaded", set())
-                    if name in known or (alike and _suffix(name) in map(_suffix, known)):
-                        yield env, name, path
+    @staticmethod
+    def rendered(env: jinja2.Environment, name: str) -> bool:
+        """Whether a request rendered (or asked for) template ``name`` of ``env``."""
+        return name in getattr(env, "hot_reload_loaded", ())
 
-    def scope(self, paths: set[Path], relative: Callable[[Path], str]) -> dict[str, list[str]]:
-        """Which tabs a reload for ``paths`` concerns: those that rendered one of ``templates``
-        or loaded one of ``scripts``; ``{}`` when it concerns every tab (any other file).
+    @staticmethod
+    def template(env: jinja2.Environment, name: str) -> bool:
+        """Rendered, or named like those rendered (same suffix): a template the app would load
+        by name. Other files in a template folder (``list.hbs``, a README) are not."""
+        return Tracked.rendered(env, name) or _suffix(name) in getattr(
+            env, "hot_reload_suffixes", ()
+        )
 
-        A template no tab rendered yet (a new one, named like the others) concerns no tab."""
-        loaded = list(self.loaded(paths, alike=True))
-        scripts = paths - {path for _, _, path in loaded}
-        if any(path.suffix.lower() not in SCRIPTS for path in scripts):
-            return {}
-        scope = {
-            "templates": {name for _, name, _ in loaded},
-            "scripts": set(map(relative, scripts)),
-        }
-        return {key: sorted(names) for key, names in scope.items() if names}
+
+def scope(templates: set[str], scripts: set[str]) -> dict[str, list[str]]:
+    """The part of a reload message that says which tabs it concerns: those that rendered one of
+    ``templates`` or loaded one of ``scripts``."""
+    found = {"templates": templates, "scripts": scripts}
+    return {key: sorted(names) for key, names in found.items() if names}
 
 
 def _suffix(name: str) -> str:
-    return PurePosixPath(name).suffix
+    return posixpath.splitext(name)[1]
 
 
 def encoded(names: Iterable[str]) -> str:

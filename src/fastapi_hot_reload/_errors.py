@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +12,6 @@ import jinja2
 
 #: Lines of source shown on either side of the line in error.
 CONTEXT_LINES = 3
-
-
-def syntax_errors(templates: Iterable[tuple[jinja2.Environment, str, Path]]) -> dict[Path, Any]:
-    """Compile each changed template as its environment would; describe those that fail.
-
-    ``templates``: ``(environment, name, path)`` of files the app loads as templates; other files
-    in a template folder (a Handlebars ``list.hbs``, a README) are never compiled.
-    """
-    errors: dict[Path, Any] = {}
-    for env, name, path in templates:
-        if path.is_file() and (error := _compile_error(env, path, name)) is not None:
-            errors[path] = error
-    return errors
-
-
-def _compile_error(env: jinja2.Environment, path: Path, name: str) -> dict[str, Any] | None:
-    try:
-        env.compile(path.read_text(encoding="utf-8"), name, str(path))
-    except (OSError, UnicodeDecodeError):
-        return None  # gone again, or not a text file: nothing to show
-    except jinja2.TemplateSyntaxError as exc:
-        return describe(exc, path, exc.lineno, name)
-    return None
 
 
 def describe(

@@ -59,16 +59,22 @@ def _headers(message: Message) -> tuple[dict[bytes, bytes], list[bytes]]:
     return found, policies
 
 
+@lru_cache(maxsize=32)
+def taggable(content_type: bytes) -> bool:
+    """Whether a response of this ``Content-Type`` is HTML that can take our ASCII tag."""
+    lower = content_type.lower()
+    return lower.startswith(b"text/html") and ascii_compatible(_charset(lower))
+
+
 def _charset(content_type: bytes) -> bytes:
-    """The ``charset`` parameter of a ``Content-Type``, lower-case; empty when there is none."""
-    for param in content_type.lower().split(b";")[1:]:
+    """The ``charset`` parameter of a lower-case ``Content-Type``; empty when there is none."""
+    for param in content_type.split(b";")[1:]:
         name, _, value = param.partition(b"=")
         if name.strip() == b"charset":
             return value.strip().strip(b'"')
     return b""
 
 
-@lru_cache(maxsize=16)
 def ascii_compatible(charset: bytes) -> bool:
     """Whether a page in ``charset`` can take our ASCII tag as it is (UTF-16 and UTF-32 cannot;
     neither can a charset Python does not know)."""
@@ -145,8 +151,7 @@ class Injector:
             self._start = message
             return
         self._length = int(length)
-        content_type = headers.get(b"content-type", b"").lower()
-        html = content_type.startswith(b"text/html") and ascii_compatible(_charset(content_type))
+        html = taggable(headers.get(b"content-type", b""))
         encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
         status = message["status"]
         has_body = (

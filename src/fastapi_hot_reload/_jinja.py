@@ -1,8 +1,10 @@
-"""Jinja2 glue: find the environments, the folders their loaders read, and clear their caches."""
+"""Jinja2 glue: the environments, the folders and names their loaders read, their caches."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, MutableMapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,35 +34,54 @@ def environments(templates: object) -> list[jinja2.Environment]:
 
 def loader_folders(loader: jinja2.BaseLoader | None) -> Iterator[Path]:
     """The folders a loader reads templates from; loaders without folders give none."""
-    for _, folder in loader_roots(loader):
-        yield folder
+    return (folder for folder, _ in name_roots(loader))
 
 
-def loader_roots(loader: jinja2.BaseLoader | None, prefix: str = "") -> Iterator[tuple[str, Path]]:
-    """``(prefix, folder)`` for each folder a loader reads: a file's template name is the prefix
-    (a ``PrefixLoader``'s, else empty) plus its path in the folder."""
+def name_roots(loader: jinja2.BaseLoader | None, prefix: str = "") -> Iterator[tuple[Path, str]]:
+    """``(folder, prefix)`` pairs: the file ``folder/x.html`` is template ``prefix + x.html``."""
     if isinstance(loader, jinja2.FileSystemLoader):
-        yield from ((prefix, Path(p)) for p in loader.searchpath)
+        yield from ((Path(p), prefix) for p in loader.searchpath)
     elif isinstance(loader, jinja2.ChoiceLoader):
         for inner in loader.loaders:
-            yield from loader_roots(inner, prefix)
+            yield from name_roots(inner, prefix)
     elif isinstance(loader, jinja2.PrefixLoader):
-        for name, inner in loader.mapping.items():
-            yield from loader_roots(inner, f"{prefix}{name}{loader.delimiter}")
+        for key, inner in loader.mapping.items():
+            yield from name_roots(inner, f"{prefix}{key}{loader.delimiter}")
     elif isinstance(loader, jinja2.PackageLoader) and loader._archive is None:
         # A package installed as a zip file cannot change while the app runs; nothing to watch.
-        yield prefix, Path(loader._template_root)
+        yield Path(loader._template_root), prefix
 
 
 def clear_caches(envs: list[jinja2.Environment]) -> None:
-    """Forget compiled templates, so the next render reads the file again.
-
-    Jinja's own ``auto_reload`` check reads the source and then its mtime: a save in between
-    keeps the old template cached for good, so we never rely on it.
-    """
+    """Forget every compiled template, for a change we know nothing more about."""
     for env in envs:
         if env.cache is not None:
             env.cache.clear()
+
+
+def evict(env: jinja2.Environment, name: str) -> None:
+    """Forget the compiled template ``name`` only; every other template stays compiled."""
+    if env.cache is not None:
+        with suppress(KeyError):  # the key Jinja's Environment._load_template uses
+            del env.cache[(weakref.ref(env.loader), name)]
+
+
+def recompile(env: jinja2.Environment, name: str) -> jinja2.TemplateSyntaxError | None:
+    """Load ``name`` afresh into the cache where the next render finds it; its syntax error.
+
+    Jinja's ``FileSystemLoader`` reads the source, then its mtime: a save in between caches the
+    old source under the new mtime, which ``auto_reload`` then trusts. The caller reads the file
+    before calling this, so that such a save differs from what it read, and is recompiled by the
+    batch its event brings.
+    """
+    evict(env, name)
+    try:
+        env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        return exc
+    except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
+        pass  # gone again, or not a text file: the render will say so if it is ever used
+    return None
 
 
 @jinja2.pass_context

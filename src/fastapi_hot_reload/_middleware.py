@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import anyio
 import jinja2
@@ -20,17 +20,17 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._changes import Changes, watch
 from ._client import ENTRY, client_response
 from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
 from ._deps import Rendered, Tracked
-from ._errors import error_page, syntax_errors
-from ._history import History
+from ._errors import error_page
 from ._hub import Hub
 from ._inject import Injector
-from ._jinja import SCOPE_KEY, clear_caches, environments, hot_reload_script, loader_folders
+from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
+from ._notify import Notifier, notify_response, register
 from ._trust import Trust, accepts_html, refuse
-from ._watcher import action, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -98,8 +98,9 @@ class HotReload:
             raise TypeError(f"watch: expected a list of folders, got {watch!r}")
         self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
+        self._notify_path = f"{path}/notify"
         self._force_polling = force_polling
-        self._broken: dict[Path, dict[str, Any]] = {}
+        self._notifier: Notifier | None = None
         self._watching = False
         self._told_not_watching = False
         self.enabled, warning = decide(enabled)
@@ -115,10 +116,9 @@ class HotReload:
         #: Every folder watched: the templates' first, then ``watch``, each once.
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
-        self._rev = 0
         self._hub = Hub()
-        self._history = History()
         self._templates = Tracked(self._envs)
+        self._changes = self._new_changes()
         self._csp = Csp()
         self._tag_key: tuple[str, str, int] = ("", "", -1)
         self._tag_made = ("", b"")
@@ -138,6 +138,9 @@ class HotReload:
             if route.startswith(self._client_path):
                 name = route[len(self._client_path) :]
                 await client_response(scope, name)(scope, receive, send)
+            elif route == self._notify_path:
+                response = await notify_response(scope, receive, self._notifier)
+                await response(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
@@ -148,7 +151,7 @@ class HotReload:
     def _is_ours(self, scope: Scope) -> bool:
         """Whether the request is for one of hot reload's own routes."""
         route = _route_path(scope)
-        return route == self._ws_path or route.startswith(self._client_path)
+        return route in (self._ws_path, self._notify_path) or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -181,10 +184,10 @@ class HotReload:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once, and
         its start (without ``></script>``), which a rendered page completes with its templates."""
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._rev)
+        key = (root, self._boot, self._changes.rev)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
-            boot, rev = self._boot, self._rev
+            boot, rev = self._boot, self._changes.rev
             start = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{boot}" '
                 f'data-rev="{rev}"'
@@ -211,7 +214,7 @@ class HotReload:
 
             async def send_(message: Message) -> None:
                 if message["type"] == "lifespan.startup.complete":
-                    self._start(tasks, stop, stopped)
+                    self._start(tasks, stop, stopped, scope.get("app"))
                 elif message["type"].startswith("lifespan.shutdown.") and self._watching:
                     stop.set()
                     await stopped.wait()
@@ -226,74 +229,32 @@ class HotReload:
         if failure is not None:
             raise failure
 
-    def _start(self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event) -> None:
-        self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
-        self._rev = 0
-        self._history.clear()
-        self._watching = True
-        folders = self._folders
+    def _new_changes(self) -> Changes:
+        return Changes(
+            self._hub, self._envs, self._template_folders, self._folders, tracked=self._templates
+        )
 
-        async def watch() -> None:
+    def _start(
+        self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
+    ) -> None:
+        self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
+        self._changes = changes = self._new_changes()
+        self._notifier = Notifier(changes)
+        register([app, self.app], self._notifier)
+        self._watching = True
+
+        async def watching() -> None:
             try:
-                await watch_folders(folders, self._changed, stop, force_polling=self._force_polling)
+                await watch(changes, self._folders, stop, self._force_polling)
             finally:
                 stopped.set()
 
-        tasks.start_soon(watch)
+        tasks.start_soon(watching)
         _log_where_uvicorn_logs()
-        shown = ", ".join(_shown(folder) for folder in folders) or "nothing (no folders given)"
+        shown = ", ".join(map(_shown, self._folders)) or "nothing (no folders given)"
         logger.info(
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
-
-    def _changed(self, paths: set[Path]) -> None:
-        clear_caches(self._envs)
-        self._broken = syntax_errors(
-            self._templates.loaded(paths | self._broken.keys(), alike=True)
-        )
-        if (message := self._error_message()) is not None:
-            self._hub.broadcast(message)
-            error = message["error"]
-            logger.warning(
-                "not reloading: %s in %r, line %s", error["message"], error["file"], error["line"]
-            )
-            return
-        by_action: dict[str, set[Path]] = {}
-        for path in paths:
-            by_action.setdefault(action(path, self._template_folders), set()).add(path)
-        reload = by_action.pop("reload", set())
-        scope = self._templates.scope(reload, self._relative) if reload else {}
-        if reload and not scope:  # a reload of every tab covers every in-place update
-            self._send("reload", paths)
-            return
-        for kind, changed in sorted(by_action.items()):
-            self._send(kind, changed)
-        if reload:
-            self._send("reload", reload, scope)
-
-    def _error_message(self) -> dict[str, Any] | None:
-        """The ``error`` message for the first broken template, while any is broken."""
-        if not self._broken:
-            return None
-        return {"type": "error", "rev": self._rev, "error": self._broken[min(self._broken)]}
-
-    def _send(self, kind: str, paths: set[Path], scope: dict[str, list[str]] | None = None) -> None:
-        """A change message: ``{"type": "reload" | "css" | "image", "rev", "paths"}``, and on a
-        reload that concerns only some tabs the ``templates`` and/or ``scripts`` that say which."""
-        self._rev += 1
-        names = sorted({self._relative(path) for path in paths})
-        message = {"type": kind, "rev": self._rev, "paths": names, **(scope or {})}
-        self._history.add(message)
-        tabs = self._hub.broadcast(message)
-        shown = ", ".join(map(repr, names))  # quoted: a name with a newline forges no log line
-        logger.info("%s (rev %d, %d tabs): %s", kind, self._rev, tabs, shown)
-
-    def _relative(self, path: Path) -> str:
-        """``path`` relative to the watched folder it is in, as the browser client sees it."""
-        for folder in self._folders:
-            if path.is_relative_to(folder):
-                return path.relative_to(folder).as_posix() if path != folder else folder.name
-        return path.as_posix()  # pragma: no cover - watchfiles only reports paths under a folder
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
@@ -301,10 +262,10 @@ class HotReload:
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
             # ``missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
-            missed = self._history.missed(scope.get("query_string", b""), self._rev)
-            hello = {"type": "hello", "boot": self._boot, "rev": self._rev, **missed}
+            missed = self._changes.missed(scope.get("query_string", b""))
+            hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev, **missed}
             await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if (error := self._error_message()) is not None:  # as the other tabs see it
+            if (error := self._changes.error_message()) is not None:  # as the other tabs see it
                 await send({"type": "websocket.send", "text": json.dumps(error)})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
@@ -324,12 +285,16 @@ async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
 
 
 async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-    """Stop the server's startup with a configuration error, as one clear line."""
-    if scope["type"] != "lifespan":  # a server without a lifespan: each request fails with it
-        raise failure
-    await receive()  # lifespan.startup
-    message = f"hot reload is misconfigured: {failure}"
-    await send({"type": "lifespan.startup.failed", "message": message})
+    """Stop the server's startup with a configuration error, as one clear line.
+
+    Raised after the ``startup.failed`` message too, as Starlette does: uvicorn then logs the
+    message alone, and a ``TestClient`` raises it.
+    """
+    if scope["type"] == "lifespan":
+        await receive()  # lifespan.startup
+        message = f"hot reload is misconfigured: {failure}"
+        await send({"type": "lifespan.startup.failed", "message": message})
+    raise failure  # without a lifespan, each request fails with it
 
 
 def _route_path(scope: Scope) -> str:

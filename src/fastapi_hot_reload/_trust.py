@@ -37,7 +37,8 @@ class Trust:
         self._suffixes = tuple(host for host in hosts if host.startswith("."))
         origins = _names("allowed_origins", allowed_origins)
         self._origins = frozenset(origin.lower().rstrip("/") for origin in origins)
-        self._known_hosts: dict[str, bool] = {}
+        #: Decisions by raw ``Host`` value, so a request decodes nothing.
+        self._known_hosts: dict[bytes, bool] = {}
         self._refused: set[str] = set()
         self._told_more = False
 
@@ -49,21 +50,21 @@ class Trust:
                 host = value
             elif name == b"origin":
                 origin = value
-        text = host.decode("latin-1").lower()
-        return self._host_allowed(text) and (
-            not origin or self._origin_allowed(origin.decode("latin-1").lower().rstrip("/"), text)
-        )
+        allowed = self._known_hosts.get(host)
+        if allowed is None:
+            allowed = self._host_allowed(host)
+        return allowed and (not origin or self._origin_allowed(origin, host))
 
-    def _origin_allowed(self, origin: str, host: str) -> bool:
+    def _origin_allowed(self, origin: bytes, host: bytes) -> bool:
         """A browser's page may talk to its own host only, or be one of ``allowed_origins``."""
-        if origin in self._origins or urlsplit(origin).netloc == host:
+        text = origin.decode("latin-1").lower().rstrip("/")
+        if text in self._origins or urlsplit(text).netloc == host.decode("latin-1").lower():
             return True
-        self._refuse("origin", origin, "add it to allowed_origins if that page is yours")
+        self._refuse("origin", text, "add it to allowed_origins if that page is yours")
         return False
 
-    def _host_allowed(self, host: str) -> bool:
-        if (known := self._known_hosts.get(host)) is not None:
-            return known
+    def _host_allowed(self, raw: bytes) -> bool:
+        host = raw.decode("latin-1").lower()
         name = _hostname(host)
         allowed = (
             self._any_host
@@ -74,7 +75,7 @@ class Trust:
             or _is_ip(name)
         )
         if len(self._known_hosts) < MAX_REFUSED:  # bounded: a client can send any Host
-            self._known_hosts[host] = allowed
+            self._known_hosts[raw] = allowed
         if not allowed:
             fix = f"add {name!r} to allowed_hosts if it is your development server"
             self._refuse("host", host, fix)

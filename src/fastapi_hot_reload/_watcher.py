@@ -1,10 +1,13 @@
-"""Watch folders with watchfiles and report each batch of real changes, without editor noise."""
+"""Watch folders with watchfiles: each batch of changes without editor noise; never give up."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import re
+import stat
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import anyio
@@ -18,20 +21,8 @@ STEP_MS = 3
 DEBOUNCE_MS = 300
 #: How often the folders' existence is checked, to pick up a folder deleted and made again.
 RECHECK_MS = 1000
-
-
-#: Files a page can take in place, without a reload: the client swaps stylesheets and images.
-IN_PLACE = {
-    ".css": "css",
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico"), "image"),
-}
-
-
-def action(path: Path, template_folders: Sequence[Path]) -> str:
-    """What a change to ``path`` asks of the page: ``reload``, or an in-place ``css``/``image``."""
-    if any(path.is_relative_to(folder) for folder in template_folders):
-        return "reload"
-    return IN_PLACE.get(path.suffix.lower(), "reload")
+#: The longest pause before a failed watch (or change check) is tried again.
+MAX_BACKOFF_S = 5.0
 
 
 class EditorNoiseFilter(DefaultFilter):
@@ -47,7 +38,29 @@ class EditorNoiseFilter(DefaultFilter):
         r"^\.goutputstream-",  # gedit
         r"\.kate-swp$",
         r"\.crswap$",  # Chromium's File System Access writes
+        r"___jb_\w+___$",  # JetBrains safe write: Home.html___jb_tmp___, Home.html___jb_old___
+        r"\.sw[a-p]-new$",  # vim's swap file being replaced: .Home.html.swp-new
     )
+
+
+async def keep_running(what: str, task: Callable[[], Awaitable[None]]) -> None:
+    """Run ``task`` until it returns; if it raises, log why and run it again, backing off.
+
+    The watcher runs in the app's lifespan task group: an exception escaping it would cancel
+    the app's own lifespan (skipping its shutdown code). Nothing does.
+    """
+    failures = 0
+    while True:
+        try:
+            await task()
+            return
+        except Exception as exc:
+            failures += 1
+            delay = min(MAX_BACKOFF_S, 0.05 * 2**failures)
+            logger.warning(
+                "%s failed (%s), trying again in %.1f s", what, _cause(exc), delay, exc_info=exc
+            )
+            await anyio.sleep(delay)
 
 
 async def watch_folders(
@@ -59,27 +72,37 @@ async def watch_folders(
 ) -> None:
     """Call ``on_change`` with each batch of changed paths until ``stop`` is set.
 
-    A watched folder that disappears ends its watch silently in watchfiles, so existence is
-    re-checked after every batch and every ``RECHECK_MS``; a folder that (re)appears is watched
-    again and reported as changed. A missing folder is logged, never fatal.
+    A watched folder that disappears ends its watch silently in watchfiles, and one replaced by
+    a rename or a symlink keeps its watch on the old folder; so each folder's device and inode
+    are compared after every batch and every ``RECHECK_MS``. A folder that (re)appears or was
+    replaced is watched again and reported (``on_change`` compares its files with what it saw).
+    A watch that fails is logged with its cause and started again; the folders it watched are
+    reported, since its last batch was lost.
     """
-    watched: list[Path] | None = None
+    _quiet_watchfiles()
+    watched: dict[Path, tuple[int, int]] | None = None
+    failures = 0
+    said: set[str] = set()  # undecodable names already warned about
     while not stop.is_set():
-        present = [folder for folder in folders if folder.is_dir()]
+        present = _identities(folders)
         if present != watched:
             _report(folders, present, watched, on_change)
             watched = present
         try:
             await _watch_until_folders_change(folders, present, on_change, stop, force_polling)
-        except OSError as exc:  # a folder vanished between the check and the watch
-            logger.warning("cannot watch %s: %s", ", ".join(map(str, present)), exc)
-            with anyio.move_on_after(RECHECK_MS / 1000):
+            failures = 0
+        except Exception as exc:
+            failures += 1
+            delay = 0.0 if failures == 1 else min(MAX_BACKOFF_S, 0.05 * 2**failures)
+            _log_failure(exc, list(present), delay, said)
+            with anyio.move_on_after(delay):
                 await stop.wait()
+            on_change(set(present))
 
 
 async def _watch_until_folders_change(
     folders: Sequence[Path],
-    present: list[Path],
+    present: dict[Path, tuple[int, int]],
     on_change: Callable[[set[Path]], None],
     stop: anyio.Event,
     force_polling: bool | None,
@@ -101,27 +124,42 @@ async def _watch_until_folders_change(
     ):
         if changes:
             on_change({Path(path) for _, path in changes})
-        if [folder for folder in folders if folder.is_dir()] != present:
+        if _identities(folders) != present:
             return
+
+
+def _identities(folders: Sequence[Path]) -> dict[Path, tuple[int, int]]:
+    """Each existing folder's device and inode (through symlinks): a swap changes them."""
+    found = {}
+    for folder in folders:
+        with suppress(OSError):
+            status = folder.stat()
+            if stat.S_ISDIR(status.st_mode):
+                found[folder] = (status.st_dev, status.st_ino)
+    return found
 
 
 def _report(
     folders: Sequence[Path],
-    present: list[Path],
-    watched: list[Path] | None,
+    present: dict[Path, tuple[int, int]],
+    watched: dict[Path, tuple[int, int]] | None,
     on_change: Callable[[set[Path]], None],
 ) -> None:
-    """Log folders that went missing; report folders that came back as changed."""
+    """Log folders that went missing; report folders that came back or were replaced."""
+    again = set()
     for folder in folders:
         if folder not in present and (watched is None or folder in watched):
             logger.warning("not watching %s: no such folder (watched again once it exists)", folder)
         elif folder in present and (watched is None or folder not in watched):
             _warn_if_unreadable(folder)
-    back = {folder for folder in present if watched is not None and folder not in watched}
-    for folder in sorted(back):
-        logger.info("watching %s again", folder)
-    if back:
-        on_change(back)
+            if watched is not None:
+                logger.info("watching %s again", folder)
+                again.add(folder)
+        elif watched is not None and folder in present and present[folder] != watched[folder]:
+            logger.info("watching %s again: it was replaced (renamed or re-linked)", folder)
+            again.add(folder)
+    if again:
+        on_change(again)
 
 
 def _warn_if_unreadable(folder: Path) -> None:
@@ -131,3 +169,30 @@ def _warn_if_unreadable(folder: Path) -> None:
             pass
     except PermissionError:
         logger.warning("not watching %s: no permission to read it", folder)
+
+
+def _log_failure(exc: Exception, folders: list[Path], delay: float, said: set[str]) -> None:
+    """A file whose name is not UTF-8 makes watchfiles raise for the whole batch: say so once
+    per name; anything else, with its cause, every time."""
+    cause = _cause(exc)
+    if found := re.search(r'Unable to decode path "(.*)" to string', cause):
+        if found[1] not in said:
+            said.add(found[1])
+            logger.warning("skipping %r: its name is not valid UTF-8 (rename it)", found[1])
+        return
+    shown = ", ".join(map(str, folders))
+    logger.warning("watching %s failed (%s); watching again in %.1f s", shown, cause, delay)
+
+
+def _cause(exc: BaseException) -> str:
+    """``Type: message`` of the exception, or of the first one inside an exception group."""
+    while isinstance(inner := getattr(exc, "exceptions", None), (list, tuple)) and inner:
+        exc = inner[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _quiet_watchfiles() -> None:
+    """watchfiles logs "N changes detected" at INFO for every batch; we log what matters."""
+    noisy = logging.getLogger("watchfiles.main")
+    if noisy.level == logging.NOTSET:
+        noisy.setLevel(logging.WARNING)
