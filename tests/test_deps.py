@@ -258,6 +258,16 @@ async def test_a_reload_names_the_templates_and_scripts_it_concerns(
     assert {key: message[key] for key in ("templates", "scripts") if key in message} == only
 
 
+async def test_a_rendered_template_deleted_updates_the_tabs_that_showed_it(
+    root: Path, rendered_a: jinja2.Environment
+) -> None:
+    (root / "templates" / "a.html").unlink()
+
+    message = await sent(rendered_a, root, "templates/a.html")
+
+    assert message["templates"] == ["a.html"]
+
+
 async def test_files_go_by_their_names_under_prefix_and_choice_loaders(root: Path) -> None:
     (root / "admin").mkdir()
     (root / "admin" / "a.html").write_text("x")

@@ -19,9 +19,6 @@ class History:
     def add(self, message: dict[str, Any]) -> None:
         self._changes.append(message)
 
-    def clear(self) -> None:
-        self._changes.clear()
-
     def since(self, rev: int, now: int) -> list[dict[str, Any]] | None:
         """The changes after ``rev``, or ``None`` when some of them are no longer remembered."""
         missed = [message for message in self._changes if message["rev"] > rev]
