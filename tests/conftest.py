@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -89,12 +90,12 @@ class Server:
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
         command: Sequence[str] = ("-m", "uvicorn", "app:app"),
+        listen: Sequence[str] = ("--host", "127.0.0.1", "--port", "0"),
     ) -> None:
         """``prefix`` runs the server through a wrapper command (``setpriv ...``); ``command``
-        is what Python runs, before ``--host 127.0.0.1 --port 0 *args``."""
-        command = [sys.executable, *command, "--host", "127.0.0.1"]
+        is what Python runs, before ``listen`` (a free port of 127.0.0.1) and ``args``."""
         self.process = subprocess.Popen(
-            [*prefix, *command, "--port", "0", *args],
+            [*prefix, sys.executable, *command, *listen, *args],
             cwd=folder,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
@@ -116,7 +117,7 @@ class Server:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            if found := re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line):
+            if found := re.search(r"Running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE):
                 self._port = int(found[1])
                 self._started.set()
 
@@ -221,3 +222,17 @@ def tabs(server: Server) -> Iterator[list[Tab]]:
     yield opened
     for tab in opened:
         tab.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Mark ``async def`` tests for anyio also where its plugin predates ``anyio_mode = "auto"``
+    (4.11): the lowest-versions run (``.ci/lowest``) has anyio 4.0. Before anyio's own hook."""
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """asyncio only, as anyio's auto mode runs it (older anyio would add trio where installed)."""
+    return "asyncio"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -194,7 +195,15 @@ def test_shutdown_closes_open_tabs_with_1012_and_does_not_hang(server: Server) -
 
 @pytest.mark.parametrize(
     "command",
-    [("-m", "uvicorn", "app:app", "--reload"), ("-m", "fastapi", "dev", "app.py")],
+    [
+        ("-m", "uvicorn", "app:app", "--reload"),
+        pytest.param(
+            ("-m", "fastapi", "dev", "app.py"),
+            marks=pytest.mark.skipif(
+                find_spec("fastapi.__main__") is None, reason="`fastapi dev` needs fastapi 0.111+"
+            ),
+        ),
+    ],
     ids=["uvicorn --reload", "fastapi dev"],
 )
 def test_python_save_restarts_the_server_and_tabs_see_a_new_boot(

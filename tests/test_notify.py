@@ -9,8 +9,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from fastapi_hot_reload import HotReload, notify
+from fastapi_hot_reload._notify import notify_response
 
 from .conftest import Server, Tab, write_app
 
@@ -143,11 +145,17 @@ def test_notify_through_the_wrapping_instance(tmp_path: Path) -> None:
         assert ws.receive_json()["type"] == "image"
 
 
-def test_notify_reads_a_body_sent_in_pieces(notify_server: Server) -> None:
-    tab = Tab(notify_server.ws_url)
+async def test_notify_reads_a_body_sent_in_pieces() -> None:
+    """A server hands a chunked body over in several ``http.request`` messages."""
+    pieces = [
+        {"type": "http.request", "body": b'{"paths":', "more_body": True},
+        {"type": "http.request", "body": b' ["logo.png"]}', "more_body": False},
+    ]
 
-    response = post(notify_server, content=iter([b'{"paths":', b' ["logo.png"]}']))
+    async def receive() -> Message:
+        return pieces.pop(0)
 
-    assert response.status_code == 200
-    assert tab.next() == {"type": "image", "rev": 1, "paths": ["logo.png"]}
-    tab.close()
+    response = await notify_response({"method": "POST"}, receive, None)
+
+    assert response.status_code == 503  # parsed fine; no lifespan started to notify
+    assert pieces == []

@@ -353,11 +353,12 @@ async def test_bytes_that_are_no_websocket_frame_close_that_socket(
     good = await tab(probed, opened)
     base_tasks = tasks(probed)
     peer = raw_tab(probed)
+    hello = peer.recv(4096)  # before the garbage: an older uvicorn may close before it is sent
 
     peer.sendall(b"\xff\xff not a websocket frame \r\n" * 10)  # reserved bits, unmasked
 
     received = await anyio.to_thread.run_sync(read_to_end, peer)
-    hello, close = received.split(b"\x88", 1)  # the hello, a close frame, the end of the stream
+    _, close = received.split(b"\x88", 1)  # a close frame, then the end of the stream
     assert b'"hello"' in hello
     assert close[1:3] == (1002).to_bytes(2, "big")  # protocol error
     peer.close()

@@ -54,6 +54,7 @@ def test_trusted_hosts_get_the_tag_the_client_and_the_socket(host: str) -> None:
     with client_for(host) as client:
         assert "data-hot-reload" in client.get("/").text
         assert client.get("/__hot_reload__/client/main.js").status_code == 200
+        assert client.post("/__hot_reload__/notify").status_code == 200
         with client.websocket_connect("/__hot_reload__/ws", headers={"host": host}) as ws:
             assert ws.receive_json()["type"] == "hello"
 
@@ -70,6 +71,7 @@ def test_other_hosts_get_the_page_untouched(host: str) -> None:
 def test_other_hosts_are_refused_the_hot_reload_routes(host: str) -> None:
     with client_for(host) as client:
         assert client.get("/__hot_reload__/client/main.js").status_code == 403
+        assert client.post("/__hot_reload__/notify").status_code == 403
         with (
             pytest.raises(WebSocketDisconnect) as refused,
             client.websocket_connect("/__hot_reload__/ws", headers={"host": host}),

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from ._errors import describe
 from ._history import History
 from ._hub import Hub
 from ._jinja import clear_caches, evict, name_roots, recompile
+from ._mounts import polled
 from ._watcher import EditorNoiseFilter, keep_running, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -421,12 +422,20 @@ def _still_written(paths: list[Path]) -> set[Path]:
 async def watch(
     changes: Changes, folders: Sequence[Path], stop: anyio.Event, force_polling: bool | None
 ) -> None:
-    """Watch ``folders`` until ``stop`` is set, judging their changes beside; never raises."""
+    """Watch ``folders`` until ``stop`` is set, judging their changes beside; never raises.
 
-    def watching() -> Awaitable[None]:
-        return watch_folders(folders, changes.add, stop, force_polling=force_polling)
+    Folders on mounts that deliver no file events are polled, in a watch of their own (watchfiles
+    polls per ``awatch`` call, not per folder).
+    """
+    slow = polled(folders, force_polling)
+    fast = [folder for folder in folders if folder not in slow]
+
+    def watching(group: list[Path], polling: bool | None) -> Callable[[], Awaitable[None]]:
+        return lambda: watch_folders(group, changes.add, stop, force_polling=polling)
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(keep_running, "checking changes", changes.run)
-        await keep_running("watching", watching)
+        if slow:
+            tasks.start_soon(keep_running, "polling", watching(slow, True))
+        await keep_running("watching", watching(fast, force_polling))
         tasks.cancel_scope.cancel()

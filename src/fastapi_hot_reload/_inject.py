@@ -10,6 +10,7 @@ from functools import lru_cache
 from starlette.types import Message, Send
 
 from ._csp import Csp
+from ._fragments import add_headers, is_document
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -97,6 +98,8 @@ class Injector:
 
     An HTML response with a ``Content-Length`` is held whole, so the length can be fixed; a
     streamed one is passed on as it comes, keeping back the tail from its last ``</body`` on.
+    An HTML response is held until its first bytes tell whether it is a document; a fragment (or
+    any response to a ``fragment`` request: htmx, Turbo Frame, Unpoly) gets no tag.
     A server error (5xx) is held until ``finish``: the app may raise after sending it (Starlette's
     ``ServerErrorMiddleware`` does), and then the developer gets a better page instead.
     """
@@ -108,6 +111,7 @@ class Injector:
         *,
         head: bool,
         csp: Csp | None = None,
+        fragment: bool = False,
         timing: Callable[[bool, bool], tuple[bytes, bytes] | None] | None = None,
     ) -> None:
         """``tag`` makes the tag once the page is complete; ``timing(html, complete)`` a header
@@ -118,6 +122,8 @@ class Injector:
         self._policies: list[bytes] = []  # the page's CSP, for the nonce its tag must carry
         self._head = head
         self._csp = csp or Csp()
+        self._fragment = fragment
+        self._page = self._sniff = False  # _sniff: waiting for the first bytes of an HTML body
         self.started = False  # whether a response start went to the server yet
         self._start: Message | None = None
         self._held = b""
@@ -130,7 +136,7 @@ class Injector:
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self._on_start(message)
-            if not self._whole:
+            if not (self._whole or self._sniff):
                 await self._flush()
         elif self._active and message["type"] == "http.response.body":
             await self._on_body(message)
@@ -168,7 +174,8 @@ class Injector:
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
                 "before GZipMiddleware, so that it runs inside it"
             )
-        self._inject = html and has_body and not encoded
+        self._page = html and has_body and not encoded  # an HTML body we may add the tag to
+        self._inject = self._sniff = self._page and not self._fragment
         if self._inject and policies:
             self._policies = policies
         self._defer = status >= 500
@@ -185,6 +192,8 @@ class Injector:
         self._seen_marker = self._seen_marker or MARKER in seen
         self._tail = seen[-len(MARKER) + 1 :]
         self._held += chunk
+        if self._sniff and not self._sniffed(complete=not message.get("more_body", False)):
+            return
         if message.get("more_body", False):
             if not self._whole:
                 await self._pass_on_safe_part()
@@ -196,6 +205,17 @@ class Injector:
             self._complete = True
         else:
             await self._flush(more_body=False)
+
+    def _sniffed(self, *, complete: bool) -> bool:
+        """Whether the first bytes tell yet if this is a document (a HEAD body is taken as one)."""
+        document = (self._head and not self._held) or is_document(self._held, complete=complete)
+        if document is None:
+            return False
+        self._sniff = False
+        if not document:
+            self._inject = False
+            self._whole = self._active = self._defer
+        return True
 
     def _add_tag(self) -> None:
         tag = self._csp.tag(self._tag(), self._policies) if self._policies else self._tag()
@@ -214,14 +234,20 @@ class Injector:
         at = last_body_end(self._held)
         keep = at if at >= 0 else max(0, len(self._held) - len(_BODY_END) + 1)
         if keep:
+            await self._flush_start()
             body, self._held = self._held[:keep], self._held[keep:]
             await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
-    async def _flush(self, *, more_body: bool = True) -> None:
+    async def _flush_start(self) -> None:
         if self._start is not None:
             start, self._start = self._start, None
+            if self._page:
+                add_headers(start, fragment=not self._inject)
             self.started = True
             await self._send(start)
+
+    async def _flush(self, *, more_body: bool = True) -> None:
+        await self._flush_start()
         if self._held or not more_body:
             body, self._held = self._held, b""
             await self._send({"type": "http.response.body", "body": body, "more_body": more_body})

@@ -16,7 +16,7 @@ import anyio
 import jinja2
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,10 +26,12 @@ from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
 from ._deps import Rendered, Tracked
 from ._errors import error_page
+from ._fragments import fragment_request
 from ._hub import Hub
 from ._inject import Injector
 from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
 from ._notify import Notifier, notify_response, register
+from ._sse import no_websocket, stream
 from ._trust import Trust, accepts_html, refuse
 
 logger = logging.getLogger("fastapi_hot_reload")
@@ -99,6 +101,10 @@ class HotReload:
         self._path = checked_path(path)
         self._client_path, self._ws_path = f"{path}/client/", f"{path}/ws"
         self._notify_path = f"{path}/notify"
+        self._events_path = f"{path}/events"
+        #: A browser's websocket request came as plain HTTP: pages start on Server-Sent Events.
+        self._events_only = False
+        self._stop: anyio.Event | None = None  # set when the lifespan shuts down
         self._force_polling = force_polling
         self._notifier: Notifier | None = None
         self._watching = False
@@ -120,7 +126,7 @@ class HotReload:
         self._templates = Tracked(self._envs)
         self._changes = self._new_changes()
         self._csp = Csp()
-        self._tag_key: tuple[str, str, int] = ("", "", -1)
+        self._tag_key: tuple[str, str, int, bool] = ("", "", -1, False)
         self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -141,6 +147,10 @@ class HotReload:
             elif route == self._notify_path:
                 response = await notify_response(scope, receive, self._notifier)
                 await response(scope, receive, send)
+            elif route == self._events_path:
+                await self._events(scope, receive, send)
+            elif route == self._ws_path:
+                await self._no_websocket(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif _route_path(scope) == self._ws_path:
@@ -151,7 +161,8 @@ class HotReload:
     def _is_ours(self, scope: Scope) -> bool:
         """Whether the request is for one of hot reload's own routes."""
         route = _route_path(scope)
-        return route in (self._ws_path, self._notify_path) or route.startswith(self._client_path)
+        ours = (self._ws_path, self._notify_path, self._events_path)
+        return route in ours or route.startswith(self._client_path)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
@@ -166,8 +177,14 @@ class HotReload:
         tag, tag_start = self._tag(scope)
         scope[SCOPE_KEY] = tag
         rendered = Rendered(tag_start)
-        head = scope["method"] == "HEAD"
-        injector = Injector(send, rendered.tag, head=head, csp=self._csp, timing=rendered.timing)
+        injector = Injector(
+            send,
+            rendered.tag,
+            head=scope["method"] == "HEAD",
+            csp=self._csp,
+            fragment=fragment_request(scope),
+            timing=rendered.timing,
+        )
         try:
             with rendered:  # the templates the app loads now are this response's
                 await self.app(scope, receive, injector)
@@ -184,13 +201,14 @@ class HotReload:
         """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once, and
         its start (without ``></script>``), which a rendered page completes with its templates."""
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._changes.rev)
+        key = (root, self._boot, self._changes.rev, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
             boot, rev = self._boot, self._changes.rev
+            events = " data-events" if self._events_only else ""
             start = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{boot}" '
-                f'data-rev="{rev}"'
+                f'data-rev="{rev}"{events}'
             )
             self._tag_key, self._tag_made = key, (start + "></script>", start.encode())
         return self._tag_made
@@ -237,6 +255,7 @@ class HotReload:
     def _start(
         self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
     ) -> None:
+        self._stop = stop
         self._boot = secrets.token_hex(6)  # a new server process, as far as tabs can tell
         self._changes = changes = self._new_changes()
         self._notifier = Notifier(changes)
@@ -256,17 +275,41 @@ class HotReload:
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
 
+    def _greeting(self, scope: Scope) -> list[str]:
+        """What a tab hears first: ``hello``, then the current template error, if any.
+
+        ``hello.missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
+        """
+        missed = self._changes.missed(scope.get("query_string", b""))
+        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev, **missed}
+        error = self._changes.error_message()  # as the other tabs see it
+        return [json.dumps(message) for message in (hello, error) if message is not None]
+
+    async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        browser, response = no_websocket(scope, self._events_path, say=not self._events_only)
+        self._events_only = self._events_only or browser
+        await response(scope, receive, send)
+
+    async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's messages as Server-Sent Events, for when it cannot be used."""
+        if scope["method"] != "GET":
+            await PlainTextResponse("Method Not Allowed", 405, headers={"allow": "GET"})(
+                scope, receive, send
+            )
+            return
+        with self._hub.subscribe() as queue:
+            await stream(self._greeting(scope), queue, receive, send, self._stopping)
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
         await send({"type": "websocket.accept"})
         with self._hub.subscribe() as queue:
-            # ``missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
-            missed = self._changes.missed(scope.get("query_string", b""))
-            hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev, **missed}
-            await send({"type": "websocket.send", "text": json.dumps(hello)})
-            if (error := self._changes.error_message()) is not None:  # as the other tabs see it
-                await send({"type": "websocket.send", "text": json.dumps(error)})
+            for text in self._greeting(scope):
+                await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)
                 # Always wait on receive(): a server shutdown (1012) must end this handler.
@@ -278,7 +321,9 @@ class HotReload:
 
 async def _forward(queue: MemoryObjectReceiveStream[str], send: Send) -> None:
     """Send a tab its messages; when the hub drops it (too slow), close its socket."""
-    with suppress(OSError):  # the tab went away; receive() sees the disconnect
+    # The tab went away; receive() sees the disconnect. uvicorn < 0.29 (ASGI < 2.4) raises
+    # RuntimeError, not OSError, for a send after the client closed.
+    with suppress(OSError, RuntimeError):
         async for text in queue:
             await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 1013, "reason": "too slow, reconnect"})

@@ -1,10 +1,19 @@
 // The connection to the server: the only module that talks to it. Reconnects at once, then
 // 100 ms doubling up to 1 s between tries, forever; hands every message to `onMessage`.
-// `address()` gives the socket URL for each try.
+// A websocket that cannot open while the server is up (a server without websocket support, a
+// proxy that drops the upgrade) is replaced by Server-Sent Events from `{path}/events`, which
+// carry the same messages; `events` (the server already knows) starts with them. `query()`
+// gives each try its query string (`?rev=N`: the server replays what this tab missed).
 import { log, setState } from './log.js';
 
-export function connect(address, onMessage) {
+export function connect(url, onMessage, events, query) {
+  var eventsUrl = new URL('events', url);
+  eventsUrl.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   var socket = null;
+  var opened = false; // the websocket of this try opened
+  var everOpened = false; // a websocket ever opened on this page
+  var trying = false; // Server-Sent Events, tried after a websocket that failed to open
+  var warned = false;
   var tries = 0; // failed connects since the last hello
   var stopped = false; // the page is reloading, or hidden for good or for the bfcache
   var waitingSaid = false;
@@ -17,6 +26,8 @@ export function connect(address, onMessage) {
       return; // not ours to understand
     }
     if (message.type === 'hello') {
+      if (trying) fellBack();
+      trying = false;
       if (waitingSaid) log('connected again');
       tries = 0;
       waitingSaid = false;
@@ -24,9 +35,27 @@ export function connect(address, onMessage) {
     onMessage(message);
   }
 
+  function fellBack() {
+    // Said once, and only where websockets never worked: not for a restart that the websocket
+    // missed by a hair. Pages the server renders from now on start with events (data-events).
+    if (warned || everOpened) return;
+    warned = true;
+    console.warn(
+      '[hot-reload] the websocket cannot connect, so Server-Sent Events are used instead. ' +
+        "The server needs websocket support for it (uvicorn: pip install 'uvicorn[standard]'), " +
+        'and a proxy in between must pass the upgrade on.'
+    );
+  }
+
   function closed() {
+    var websocketFailed = !events && !opened && !trying;
     socket = null;
     if (stopped) return;
+    if (websocketFailed) {
+      trying = true; // the server may be up without websockets: ask it over plain HTTP
+      return open(eventsUrl);
+    }
+    trying = false; // that failed too: the server is down
     setState('reconnecting');
     var delay = tries === 0 ? 0 : Math.min(1000, 50 * Math.pow(2, tries));
     if (tries === 1 && !waitingSaid) {
@@ -37,18 +66,30 @@ export function connect(address, onMessage) {
     setTimeout(open, delay);
   }
 
-  function open() {
+  function open(target) {
     if (stopped || socket) return;
-    socket = new WebSocket(address());
+    if (target || events) {
+      socket = new EventSource((target || eventsUrl).href + query());
+      socket.onerror = function () {
+        socket.close(); // no retries of its own: ours, above
+        closed();
+      };
+    } else {
+      opened = false;
+      socket = new WebSocket(url.href + query());
+      socket.onopen = function () {
+        opened = everOpened = true;
+      };
+      socket.onclose = closed; // an error is always followed by a close
+    }
     socket.onmessage = receive;
-    socket.onclose = closed; // an error is always followed by a close
   }
 
   function stop() {
     stopped = true;
     if (!socket) return;
-    socket.onmessage = socket.onclose = null; // this close is ours: no reconnect
-    socket.close(1000, 'page closed');
+    socket.onmessage = socket.onclose = socket.onerror = null; // ours: no reconnect
+    socket.close(1000, 'page closed'); // an EventSource takes no arguments
     socket = null;
   }
 

@@ -68,10 +68,10 @@ function onMessage(message) {
   }
 }
 
-var connection = connect(function () {
-  url.search = '?rev=' + rev; // so the server can replay exactly what this tab missed
-  return url.href;
-}, onMessage);
+var events = Boolean(tag && 'events' in tag.dataset);
+var connection = connect(url, onMessage, events, function () {
+  return '?rev=' + rev; // so the server can replay exactly what this tab missed
+});
 window.addEventListener('pageshow', function (event) {
   if (event.persisted) reloading = false;
 });
