@@ -25,11 +25,12 @@ CHROMIUM_ARGS = [
 ]
 
 #: Runs in every document before its own scripts: logs each new text of #title and #version,
-#: and our client's readiness, so Python sees the instant the DOM holds them.
+#: and our client's readiness (again after each morph), so Python sees the instant the DOM
+#: holds them.
 WATCH_DOM = """
 (() => {
   const seen = {};
-  let connected = false;
+  let state = null;
   const check = () => {
     for (const id of ["title", "version"]) {
       const text = document.getElementById(id)?.textContent;
@@ -38,9 +39,10 @@ WATCH_DOM = """
         console.debug(`[bench] ${id}=${text}`);
       }
     }
-    if (!connected && document.documentElement?.dataset.hotReload === "connected") {
-      connected = true;
-      console.debug("[bench] connected");
+    const now = document.documentElement?.dataset.hotReload;
+    if (now !== state) {
+      state = now;
+      if (now === "connected") console.debug("[bench] connected");
     }
   };
   const all = { subtree: true, childList: true, characterData: true, attributes: true };

@@ -14,7 +14,7 @@ class Contestant:
     app_file: str
     script_file: str | None  # what its page template adds before </body>
     ws_path: str
-    signal: str  # "json": {"type": "reload"}; "text": "reload"; "close": the socket closes
+    signal: str  # "json": {"type": "reload" or "page"}; "text": "reload"; "close": it closes
     ready_console: str  # what a tab logs to the console once its socket is up
     uvicorn_args: tuple[str, ...] = ()
     settle: float = 0.05  # seconds of quiet after each save, so saves never share a batch
@@ -34,7 +34,7 @@ class Contestant:
         if self.signal == "text":
             return message == "reload"
         if self.signal == "json":
-            return bool(json.loads(message).get("type") == "reload")
+            return json.loads(message).get("type") in ("reload", "page")
         return False
 
 

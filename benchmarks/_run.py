@@ -134,6 +134,7 @@ async def _measure_one(
         else:
             cells |= await _pixel_cells(plan, contestant, on, context)
         cells |= await _restart_cells(plan, contestant, on, off, context)
+        cells |= await _full_reload_cells(plan, contestant, folder, context)
     finally:
         on.stop()
         off.stop()
@@ -141,6 +142,7 @@ async def _measure_one(
 
 
 BROWSER_CELLS = ("px.1.first", "px.5.last", "py.page.1", "py.page.5", "py.answer.5")
+RELOAD_CELLS = ("px.1.first.reload", "px.5.last.reload", "py.page.1.reload")
 
 
 async def _cost_cells(
@@ -153,13 +155,32 @@ async def _cost_cells(
     return cells
 
 
+async def _full_reload_cells(
+    plan: Plan, contestant: Contestant, folder: Path, context: BrowserContext | str
+) -> dict[str, Figure]:
+    """Ours again with ``morph=False``: the version 1 full reload, measured in the same run."""
+    if contestant.key != "ours" or isinstance(context, str):
+        why = context if isinstance(context, str) else "only fastapi-hot-reload morphs"
+        return {cell: Figure.missing(why) for cell in RELOAD_CELLS}
+    site = write_site(folder / "ours-reload", contestant.app_file, contestant.script_file)
+    server = Server(site, env={"BENCH_MORPH": "0"})
+    try:
+        cells = await _pixel_cells(plan, contestant, server, context, ".reload")
+        _, pages = await _restarts(plan, server, context, 1, contestant)
+    finally:
+        server.stop()
+    cells["py.page.1.reload"] = Figure.latencies(pages)
+    return cells
+
+
 async def _pixel_cells(
-    plan: Plan, contestant: Contestant, server: Server, context: BrowserContext
+    plan: Plan, contestant: Contestant, server: Server, context: BrowserContext, suffix: str = ""
 ) -> dict[str, Figure]:
     path = server.folder / "templates" / "index.html"
     page = path.read_text()
     cells = {}
-    for count, cell, pick in ((1, "px.1.first", 0), (5, "px.5.last", 1)):
+    for count, name, pick in ((1, "px.1.first", 0), (5, "px.5.last", 1)):
+        cell = name + suffix
         tabs = await open_tabs(context, contestant, server.url(), count)
         try:
             times = await timed_tab_saves(

@@ -40,6 +40,9 @@ def check(cells: Cells, most: int) -> list[str]:
             f"save→message last of {most} clients p50", _p50(cells, f"msg.in-place.{most}.last"), 50
         ),
         _verdict("save→pixels 1 tab p50", _p50(cells, "px.1.first"), 80),
+        _verdict("save→pixels 1 tab, morph p50", _p50(cells, "px.1.first"), 30),
+        _verdict("save→pixels last of 5 tabs, morph p50", _p50(cells, "px.5.last"), 80),
+        _morph_py(cells),
         _verdict(".py save→new page minus uvicorn alone, p50", page - alone, 150)
         if page is not None and alone is not None
         else ".py save→new page: not measured",
@@ -60,3 +63,11 @@ def _app_share(cells: Cells) -> float | None:
     if not (added and served and added.value is not None and served.value):
         return None
     return 100 * added.value / (1e6 / served.value)
+
+
+def _morph_py(cells: Cells) -> str:
+    """A ``.py`` save shows its new text no later with a morph than with a full reload."""
+    morph, reload = _p50(cells, "py.page.1"), _p50(cells, "py.page.1.reload")
+    if morph is None or reload is None:
+        return ".py save→new text, morph vs full reload: not measured"
+    return _verdict(".py save→new text, morph minus full reload, p50", morph - reload, 0)

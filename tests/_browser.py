@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Frame,
     Page,
@@ -31,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+#: The readiness signal once the client is connected (and not morphing or reloading).
+CONNECTED = 'html[data-hot-reload="connected"]'
 
 #: A hang guard for every wait on the page, not a timing goal: states arrive in milliseconds.
 TIMEOUT_MS = 20_000
@@ -171,3 +175,15 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
         while data := source.recv(65536):
             target.sendall(data)
         target.shutdown(socket.SHUT_WR)
+
+
+def open_tab(context: BrowserContext, url: str) -> Watched:
+    """A new tab on ``url``, once its client is connected."""
+    tab = Watched(context.new_page())
+    tab.page.goto(url)
+    expect_connected(tab.page)
+    return tab
+
+
+def expect_connected(tab: Page) -> None:
+    expect(tab.locator(CONNECTED)).to_be_attached()

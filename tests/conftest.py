@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -222,17 +221,3 @@ def tabs(server: Server) -> Iterator[list[Tab]]:
     yield opened
     for tab in opened:
         tab.close()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
-    """Mark ``async def`` tests for anyio also where its plugin predates ``anyio_mode = "auto"``
-    (4.11): the lowest-versions run (``.ci/lowest``) has anyio 4.0. Before anyio's own hook."""
-    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
-        pytest.mark.anyio(obj)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """asyncio only, as anyio's auto mode runs it (older anyio would add trio where installed)."""
-    return "asyncio"

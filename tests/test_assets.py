@@ -44,14 +44,16 @@ def test_script_save_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> 
     }
 
 
-def test_stylesheet_among_templates_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
+def test_stylesheet_among_templates_updates_the_page(
+    server: Server, tabs: list[Tab], app_dir: Path
+) -> None:
     (app_dir / "templates" / "inline.css").write_text("h1 { color: red; }\n")
 
-    assert tabs[0].next()["type"] == "reload"
+    assert tabs[0].next()["type"] == "page"
 
 
 def test_action_by_kind() -> None:
-    """By place is tested above: a stylesheet among templates reloads."""
+    """By place is tested above: a stylesheet among templates updates the page."""
     assert action("a.CSS") == "css"
     assert action("img/a.webp") == "image"
     assert action("font.woff2") == "reload"

@@ -25,6 +25,7 @@ LATENCIES = [
     "py.answer.0",
 ]
 BROWSER = ["px.1.first", "px.5.last", "py.page.1", "py.page.5", "py.answer.5"]
+BROWSER += ["px.1.first.reload", "px.5.last.reload", "py.page.1.reload"]
 VALUES = {
     "rps.on": "req/s",
     "rps.off": "req/s",

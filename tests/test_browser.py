@@ -13,16 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import Relay, Watched, chromium, hold_first
+from ._browser import Relay, Watched, chromium, expect_connected, hold_first, open_tab
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
 
 INDEX = '<h1 id="title">{}</h1><p id="pid">{{{{ pid }}}}</p><a id="go" href="/other.html">go</a>'
 OTHER = '{% extends "base.html" %}{% block content %}<h1 id="title">other</h1>{% endblock %}'
-CONNECTED = 'html[data-hot-reload="connected"]'
 
 DOWNLOAD_ROUTE = """
 
@@ -69,18 +68,6 @@ def app_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def open_tab(context: BrowserContext, url: str) -> Watched:
-    """A new tab on ``url``, once its client is connected."""
-    tab = Watched(context.new_page())
-    tab.page.goto(url)
-    expect_connected(tab.page)
-    return tab
-
-
-def expect_connected(tab: Page) -> None:
-    expect(tab.locator(CONNECTED)).to_be_attached()
-
-
 def test_template_save_updates_every_open_tab_without_restart(
     server: Server, app_dir: Path, context: BrowserContext
 ) -> None:
@@ -96,8 +83,8 @@ def test_template_save_updates_every_open_tab_without_restart(
         expect(tab.page.locator("#title")).to_have_text("second")
         expect_connected(tab.page)
         expect(tab.page.locator("#pid")).to_have_text(str(pid))
-        assert tab.loads == [server.url + "/"] * 2
-        assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
+        assert tab.loads == [server.url + "/"]  # morphed in place, no navigation
+        assert "[hot-reload] updated in place: index.html changed" in tab.hot_reload_lines
     assert server.pid() == pid
 
 
@@ -116,13 +103,13 @@ def test_python_save_under_uvicorn_reload_shows_the_new_code(
 
         expect(tab.page.locator("#title")).to_have_text("new code")
         expect_connected(tab.page)
-        assert len(tab.loads) == 2
-        assert "[hot-reload] reloading: the server restarted" in tab.hot_reload_lines
+        assert len(tab.loads) == 1
+        assert "[hot-reload] updated in place: the server restarted" in tab.hot_reload_lines
     finally:
         server.stop()
 
 
-def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
+def test_server_down_for_seconds_then_back_on_the_same_port_updates_once(
     app_dir: Path, context: BrowserContext
 ) -> None:
     first = Server(app_dir)
@@ -140,11 +127,11 @@ def test_server_down_for_seconds_then_back_on_the_same_port_reloads_once(
 
         expect(tab.page.locator("#pid")).to_have_text(str(again.pid()))
         expect_connected(tab.page)
-        assert tab.page.evaluate("window.marker") is None
-        assert tab.loads == [first.url + "/"] * 2
+        assert tab.page.evaluate("window.marker") == "before"  # morphed: the window stays
+        assert tab.loads == [first.url + "/"]
         lines = tab.hot_reload_lines
         assert "[hot-reload] server unreachable, waiting for it to come back" in lines
-        assert lines.count("[hot-reload] reloading: the server restarted") == 1
+        assert lines.count("[hot-reload] updated in place: the server restarted") == 1
     finally:
         again.stop()
 
@@ -166,11 +153,12 @@ def test_network_blip_reconnects_to_the_same_server_without_reload(
         assert tab.page.evaluate("window.marker") == "kept"
         assert tab.states() == ["connecting", "connected", "reconnecting", "connected"]
         assert len(tab.loads) == 1
-        # The new socket is live: the next save reloads the tab, once.
+        # The new socket is live: the next save updates the tab, once.
         page(app_dir, INDEX.format("second"))
         expect(tab.page.locator("#title")).to_have_text("second")
         expect_connected(tab.page)
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
+        assert tab.page.evaluate("window.marker") == "kept"
     finally:
         relay.close()
 
@@ -187,13 +175,13 @@ def test_change_saved_between_render_and_connect_still_reloads(
     assert tab.page.evaluate("document.querySelector('script[data-hot-reload]').dataset.rev") == "0"
 
     page(app_dir, INDEX.format("second"))
-    server.wait_for_log(r"reload \(rev 1")
+    server.wait_for_log(r"page \(rev 1")
     held[0].continue_()
 
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
-    assert len(tab.loads) == 2
-    assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines  # caught up
+    assert len(tab.loads) == 1  # caught up in place: the change it missed touches its page
+    assert "[hot-reload] updated in place: index.html changed" in tab.hot_reload_lines
 
 
 @contextmanager
@@ -215,14 +203,14 @@ def served_under_prefix(
         server.stop()
 
 
-def test_app_behind_a_proxy_under_a_root_path_connects_and_reloads(
+def test_app_behind_a_proxy_under_a_root_path_connects_and_updates(
     app_dir: Path, context: BrowserContext
 ) -> None:
     with served_under_prefix(app_dir, context, BEHIND_PROXY) as (_, tab):
         page(app_dir, INDEX.format("second"))
 
         expect(tab.page.locator("#title")).to_have_text("second")
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
 
 
 def test_app_mounted_under_a_prefix_connects_and_says_it_watches_nothing(
@@ -250,7 +238,7 @@ def test_close_caused_by_our_own_navigation_reloads_nothing(
 def test_cancelled_navigation_keeps_the_tab_listening(
     app_dir: Path, context: BrowserContext
 ) -> None:
-    """A download link fires ``beforeunload`` but the page stays: it must still reload."""
+    """A download link fires ``beforeunload`` but the page stays: it must still update."""
     app = app_dir / "app.py"
     app.write_text(app.read_text() + DOWNLOAD_ROUTE)
     page(app_dir, INDEX.format("first") + '<a id="get" href="/download">data</a>')
@@ -263,7 +251,7 @@ def test_cancelled_navigation_keeps_the_tab_listening(
         page(app_dir, INDEX.format("second"))
 
         expect(tab.page.locator("#title")).to_have_text("second")
-        assert len(tab.loads) == 2
+        assert len(tab.loads) == 1
     finally:
         server.stop()
 
@@ -281,7 +269,7 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") == "kept"  # the very same page, restored
     assert tab.states() == ["connecting", "connected", "connecting", "connected"]
-    # A change made while the page sits in the cache reloads it when it comes back; the open
+    # A change made while the page sits in the cache updates it when it comes back; the open
     # page (other.html) does not use index.html and stays.
     tab.page.click("#go")
     expect(tab.page.locator("#title")).to_have_text("other")
@@ -292,8 +280,8 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     tab.page.go_back(wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
-    assert tab.page.evaluate("window.marker") is None
-    assert "[hot-reload] reloading: index.html changed" in tab.hot_reload_lines
+    assert tab.page.evaluate("window.marker") == "kept"  # morphed: still the restored page
+    assert "[hot-reload] updated in place: index.html changed" in tab.hot_reload_lines
 
 
 ASSETS = """{% extends "base.html" %}{% block content %}
@@ -422,7 +410,8 @@ def test_syntax_error_shows_an_overlay_and_the_fix_clears_it(
 
     expect(tab.page.locator("#title")).to_have_text("fixed")
     expect(overlay).to_have_count(0)
-    assert len(tab.loads) == 2
+    assert tab.page.evaluate("window.marker") == "kept"
+    assert len(tab.loads) == 1
 
 
 def test_render_error_page_recovers_by_itself_once_fixed(
@@ -443,6 +432,7 @@ def test_render_error_page_recovers_by_itself_once_fixed(
         broken.write_text('<body><p id="ok">all good</p></body>\n')
 
         expect(tab.page.locator("#ok")).to_have_text("all good")
-        assert len(tab.loads) == 2
+        expect(tab.page.locator(".where")).to_have_count(0)  # morphed: nothing of it is left
+        assert len(tab.loads) == 1
     finally:
         server.stop()

@@ -1,7 +1,9 @@
 """Only the tabs that use a change update, in a real Chromium against a real uvicorn.
 
 A tab that is left alone makes no request at all (Playwright's request log) and keeps its
-``window``; a tab that updates loses it. Tabs wait on console lines and DOM state, no sleeps.
+``window``; a tab that updates fetches its page once and morphs into it (or, for a file that is
+no template, reloads and loses its ``window``). Tabs wait on console lines and DOM state, no
+sleeps.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def browser() -> Iterator[Browser]:
 
 CONNECTED = 'html[data-hot-reload="connected"]'
 NOT_USED = "not used by this page"
+MORPHED = "updated in place"
 PAGES = {
     "a.html": '{% extends "base.html" %}{% block content %}<h1 id="title">a</h1>{% endblock %}',
     "b.html": '{% extends "base.html" %}{% block content %}<h1 id="title">b</h1>{% endblock %}',
@@ -76,21 +79,29 @@ class Tab(Watched):
         assert self.page.evaluate("window.marker") == "kept"
         assert self.requests == []
 
-    def updated(self) -> None:
+    def updated(self, reloaded: bool) -> None:
         expect(self.page.locator(CONNECTED)).to_be_attached()
-        assert self.page.evaluate("window.marker") is None
+        if reloaded:
+            assert self.page.evaluate("window.marker") is None
+        else:  # fetched its page once, and morphed: the same window
+            assert self.page.evaluate("window.marker") == "kept"
+            assert self.requests.count(self.page.url) == 1
         self.mark()
 
 
 @contextmanager
-def updating(*tabs: Tab) -> Iterator[None]:
-    """Wrap an action: each of ``tabs`` updates because of it (and then is marked again)."""
+def updating(*tabs: Tab, reloaded: bool = False) -> Iterator[None]:
+    """Wrap an action: each of ``tabs`` updates because of it, in place or by a reload (and then
+    is marked again)."""
     with ExitStack() as stack:
         for tab in tabs:
-            stack.enter_context(tab.page.expect_navigation())
+            if reloaded:
+                stack.enter_context(tab.page.expect_navigation())
+            else:
+                stack.enter_context(tab.page.expect_console_message(lambda m: MORPHED in m.text))
         yield
     for tab in tabs:
-        tab.updated()
+        tab.updated(reloaded)
 
 
 @contextmanager
@@ -137,7 +148,7 @@ def test_saving_a_page_updates_its_tab_only_and_its_base_updates_both(
     with updating(a, b):
         save(folder, "base.html")
 
-    with updating(a, b):  # a content file any page may read
+    with updating(a, b, reloaded=True):  # a content file any page may read
         (folder / "static" / "posts.json").write_text("[]")
 
 
@@ -206,13 +217,13 @@ def test_hidden_tab_makes_no_request_until_shown_then_updates_once(
     for rev, text in enumerate(("<p>one</p>", '<p id="two">two</p>'), start=1):
         with tab.page.expect_console_message(lambda m: "updating when it is shown" in m.text):
             save(folder, "a.html", text)
-            server.wait_for_log(rf"reload \(rev {rev}")
+            server.wait_for_log(rf"page \(rev {rev}")
     tab.left_alone()
 
-    with updating(tab):
+    with updating(tab):  # one fetch of the page for both changes
         hide(tab, "visible")
     expect(tab.page.locator("#two")).to_have_text("two")
-    assert len(tab.loads) == 2  # one update for both changes
+    assert len(tab.loads) == 1
     waited = [line for line in tab.hot_reload_lines if "tab hidden" in line]
     assert waited == ["[hot-reload] a.html changed, tab hidden: updating when it is shown"] * 2
 
@@ -230,13 +241,9 @@ def test_tab_that_connects_after_changes_catches_up_on_those_it_uses(
         tab.page.wait_for_timeout(10)
 
     save(folder, changed)
-    server.wait_for_log(r"reload \(rev 1")
-    if updates:
-        with tab.page.expect_navigation():
-            held[0].continue_()
-    else:
-        with tab.page.expect_console_message(lambda m: NOT_USED in m.text):
-            held[0].continue_()
+    server.wait_for_log(r"page \(rev 1")
+    with tab.page.expect_console_message(lambda m: (MORPHED if updates else NOT_USED) in m.text):
+        held[0].continue_()
 
     expect(tab.page.locator(CONNECTED)).to_be_attached()
-    assert len(tab.loads) == (2 if updates else 1)
+    assert len(tab.loads) == 1

@@ -58,7 +58,7 @@ def test_chunked_save_gives_one_reload_and_no_error(
     for round_ in (1, 2):
         write_in_chunks(index, f"{text}<!-- save {round_} -->", pieces=3, gap=gap_ms / 1000)
 
-        assert tabs[0].next() == {"type": "reload", "rev": round_, "paths": ["index.html"]}
+        assert tabs[0].next() == {"type": "page", "rev": round_, "paths": ["index.html"]}
         tabs[0].assert_quiet()
     body = server.get().text
     assert body.count("plain line") == 1400 or body.count('class="row"') == 700
@@ -73,7 +73,7 @@ def test_identical_rewrite_updates_nothing(server: Server, tabs: list[Tab], app_
 
     tabs[0].assert_quiet()
     page(app_dir, "<h1>changed</h1>")
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+    assert tabs[0].next() == {"type": "page", "rev": 1, "paths": ["index.html"]}
     page(app_dir, "<h1>changed</h1>")
     tabs[0].assert_quiet()
 
@@ -109,14 +109,14 @@ def test_template_save_and_build_output_become_one_update(
     css = app_dir / "static" / "style.css"
     page(app_dir, '<h1 class="new-1">one</h1>')
     build(css, 0.05, ".new-1 { color: red; }\n" * 200).join()
-    assert tabs[0].next()["type"] == "reload"
+    assert tabs[0].next()["type"] == "page"
     assert tabs[0].next() == {"type": "css", "rev": 2, "paths": ["style.css"]}
     server.wait_for_log("build output followed a template save")
 
     page(app_dir, '<h1 class="new-2">two</h1>')
     build(css, 0.05, ".new-2 { color: red; }\n" * 200).join()
 
-    assert tabs[0].next() == {"type": "reload", "rev": 3, "paths": ["index.html", "style.css"]}
+    assert tabs[0].next() == {"type": "page", "rev": 3, "paths": ["index.html", "style.css"]}
     tabs[0].assert_quiet()
     assert ".new-2" in server.get("/static/style.css").text
 
@@ -221,7 +221,7 @@ async def test_without_leases_a_slow_chunked_template_settles_before_it_is_judge
                 page.write_text(text)
                 changes.add({page})
                 await anyio.sleep(0.05)  # the editor's pause between chunks
-            assert json.loads(await queue.receive())["type"] == "reload"
+            assert json.loads(await queue.receive())["type"] == "page"
             page.write_text("{% if x %}broken for good")
             changes.add({page})
             error = json.loads(await queue.receive())
@@ -266,7 +266,7 @@ async def test_a_failing_template_that_compiles_once_settled_is_never_reported(
         await changes.step()
 
         assert json.loads(queue.receive_nowait()) == {
-            "type": "reload",
+            "type": "page",
             "rev": 1,
             "paths": ["a.html"],
             "templates": ["a.html"],
@@ -317,7 +317,7 @@ async def test_a_build_that_stops_answering_is_no_longer_waited_for(
             await save(page)  # no build output this time
             tasks.cancel_scope.cancel()
 
-    assert [m["type"] for m in sent] == ["reload", "css", "reload", "reload"]
+    assert [m["type"] for m in sent] == ["page", "css", "page", "page"]
     assert sent[2]["paths"] == ["a.html", "app.css"]  # the second pair went out as one
     assert "build output followed a template save" in caplog.text
     assert "no build output followed this template save" in caplog.text

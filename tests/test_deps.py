@@ -197,8 +197,8 @@ def test_disabled_leaves_environments_alone() -> None:
 
 
 async def sent(env: jinja2.Environment, root: Path, *saved: str) -> dict[str, object]:
-    """The reload a save of ``saved`` (paths under ``root``) sends, ``root/templates`` being
-    the template folder (of ``env``) and ``root/static`` a watched one."""
+    """The update (page or reload) a save of ``saved`` (paths under ``root``) sends,
+    ``root/templates`` being the template folder (of ``env``) and ``root/static`` a watched one."""
     hub = Hub()
     folders = [root / "templates", root / "static"]
     changes = Changes(hub, [env], [folders[0].resolve()], [f.resolve() for f in folders])
@@ -210,10 +210,10 @@ async def sent(env: jinja2.Environment, root: Path, *saved: str) -> dict[str, ob
             for _ in range(queue.statistics().current_buffer_used)
         ]
     assert not changes.broken
-    reloads = [message for message in messages if message["type"] == "reload"]
-    assert len(reloads) == 1, messages
-    reload: dict[str, object] = reloads[0]
-    return reload
+    updates = [message for message in messages if message["type"] in ("page", "reload")]
+    assert len(updates) == 1, messages
+    update: dict[str, object] = updates[0]
+    return update
 
 
 @pytest.fixture
@@ -239,22 +239,31 @@ def rendered_a(root: Path) -> jinja2.Environment:
 
 
 @pytest.mark.parametrize(
-    ("saved", "only"),
+    ("saved", "kind", "only"),
     [
-        (["templates/a.html"], {"templates": ["a.html"]}),
-        (["static/app.js", "static/m.mjs"], {"scripts": ["app.js", "m.mjs"]}),
-        (["templates/a.html", "static/app.js"], {"templates": ["a.html"], "scripts": ["app.js"]}),
-        (["templates/new.html"], {"templates": ["new.html"]}),  # like a.html: no tab has it yet
-        (["templates/a.html", "static/posts.json"], {}),  # data any page may read: every tab
-        (["templates/notes.md"], {}),  # in a template folder, but no template
-        (["templates/list.hbs"], {}),  # never compiled: its {{#each}} blocks nothing
+        (["templates/a.html"], "page", {"templates": ["a.html"]}),
+        (["static/app.js", "static/m.mjs"], "reload", {"scripts": ["app.js", "m.mjs"]}),
+        (
+            ["templates/a.html", "static/app.js"],
+            "reload",  # a script changed: morphing would not run it
+            {"templates": ["a.html"], "scripts": ["app.js"]},
+        ),
+        (["templates/new.html"], "page", {"templates": ["new.html"]}),  # like a.html: no tab has it
+        (["templates/a.html", "static/posts.json"], "reload", {}),  # data any page may read
+        (["templates/notes.md"], "page", {}),  # in a template folder, but no template: every tab
+        (["templates/list.hbs"], "page", {}),  # never compiled: its {{#each}} blocks nothing
     ],
 )
-async def test_a_reload_names_the_templates_and_scripts_it_concerns(
-    root: Path, rendered_a: jinja2.Environment, saved: list[str], only: dict[str, list[str]]
+async def test_an_update_names_the_templates_and_scripts_it_concerns(
+    root: Path,
+    rendered_a: jinja2.Environment,
+    saved: list[str],
+    kind: str,
+    only: dict[str, list[str]],
 ) -> None:
     message = await sent(rendered_a, root, *saved)
 
+    assert message["type"] == kind
     assert {key: message[key] for key in ("templates", "scripts") if key in message} == only
 
 

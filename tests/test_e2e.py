@@ -63,7 +63,7 @@ def test_each_save_style_reloads_every_tab_once_without_restart(
     messages = [tab.next() for tab in tabs]
     assert messages[0] == messages[1]
     scope = {"templates": ["index.html"]}  # the page rendered it: only its tabs update
-    assert messages[0] == {"type": "reload", "rev": 1, "paths": ["index.html"], **scope}
+    assert messages[0] == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
     for tab in tabs:
         tab.assert_quiet()
     assert "<h1>second</h1>" in server.get().text
@@ -169,7 +169,7 @@ def test_reload_is_logged_with_paths(server: Server, tabs: list[Tab], app_dir: P
     page(app_dir, "<h1>changed</h1>")
     tabs[0].next()
 
-    server.wait_for_log(r"INFO.*reload \(rev 1, 2 tabs\): 'index\.html'")
+    server.wait_for_log(r"INFO.*page \(rev 1, 2 tabs\): 'index\.html'")
 
 
 def test_disabled_by_environment_adds_nothing(app_dir: Path) -> None:
@@ -215,7 +215,7 @@ def test_python_save_restarts_the_server_and_tabs_see_a_new_boot(
         tab = Tab(server.ws_url)
         pid = server.pid()
         page(app_dir, "<h1>template</h1>")
-        assert tab.next()["type"] == "reload"
+        assert tab.next()["type"] == "page"
         assert server.pid() == pid  # a template save never restarts
 
         app = app_dir / "app.py"

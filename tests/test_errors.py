@@ -49,7 +49,7 @@ def test_syntax_error_on_save_sends_one_error_and_no_reload(
 
     page(app_dir, "<h1>fixed</h1>")
     scope = {"templates": ["index.html"]}
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["index.html"], **scope}
+    assert tabs[0].next() == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
     assert "fixed" in server.get().text
 
 
@@ -96,7 +96,7 @@ def test_render_error_page_carries_the_client_and_recovers(server: Server, app_d
     server.wait_for_log("Exception in ASGI application")  # the traceback is still logged
 
     template.write_text("<p>all good</p>\n")
-    assert tab.next()["type"] == "reload"
+    assert tab.next()["type"] == "page"
     assert server.get("/broken.html").text.startswith("<p>all good</p>")
     tab.close()
 

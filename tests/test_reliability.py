@@ -180,7 +180,7 @@ async def paced_saves(folder: Path, pacer: ClientConnection, count: int, start: 
     """``count`` saves of ``index.html``, each once the previous one reached ``pacer``."""
     for rev in range(start, start + count):
         page(folder, f"<h1>save {rev}</h1>")
-        assert await next_message(pacer) == {"type": "reload", "rev": rev, "paths": ["index.html"]}
+        assert await next_message(pacer) == {"type": "page", "rev": rev, "paths": ["index.html"]}
 
 
 # 1. Churn.
@@ -249,7 +249,7 @@ async def test_tab_that_stops_reading_is_dropped_and_the_others_hear_everything(
     assert await settles(lambda: tasks(probed), base_tasks) <= base_tasks
     assert await settles(lambda: fds(probed), base_fds) <= base_fds
     await paced_saves(tmp_path / "site", good, 1, start=6)
-    probed.wait_for_log(r"reload \(rev 6, 1 tabs\)")
+    probed.wait_for_log(r"page \(rev 6, 1 tabs\)")
     stuck.close()
     await good.close()
     assert clean(probed.log), probed.log
@@ -310,7 +310,7 @@ async def test_garbage_binary_and_flooded_frames_are_ignored(
         await hostile.send(f"flood {number}")
     await paced_saves(tmp_path / "site", good, 1)
 
-    assert await next_message(hostile) == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+    assert await next_message(hostile) == {"type": "page", "rev": 1, "paths": ["index.html"]}
     assert rss_mib(probed) < base_rss + 32
     assert clean(probed.log), probed.log
 
@@ -423,7 +423,7 @@ def test_unreadable_folders_are_skipped_and_the_rest_still_reloads(tmp_path: Pat
         server.wait_for_log(r"WARNING.*not watching .*locked: no permission to read it")
         browser_tab = Tab(server.ws_url)
         page(folder, "<h1>changed</h1>")
-        assert browser_tab.next() == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+        assert browser_tab.next() == {"type": "page", "rev": 1, "paths": ["index.html"]}
         browser_tab.close()
         assert "cannot watch" not in server.log
     finally:
@@ -455,9 +455,9 @@ async def test_symlinked_template_folder_reloads(
     try:
         good = await tab(server, opened)
         page(folder, "<h1>through the link</h1>")  # written through the symlink
-        assert await next_message(good) == {"type": "reload", "rev": 1, "paths": ["index.html"]}
+        assert await next_message(good) == {"type": "page", "rev": 1, "paths": ["index.html"]}
         (real / "base.html").write_text((real / "base.html").read_text() + "<!-- real -->")
-        assert await next_message(good) == {"type": "reload", "rev": 2, "paths": ["base.html"]}
+        assert await next_message(good) == {"type": "page", "rev": 2, "paths": ["base.html"]}
         assert "<h1>through the link</h1>" in server.get().text
     finally:
         server.stop()
@@ -480,7 +480,7 @@ async def test_large_template_tree_is_watched(
         good = await tab(server, opened)
         (folder / "templates" / "section49" / "parts" / "part39.html").write_text("<p>new</p>")
         assert await next_message(good) == {
-            "type": "reload",
+            "type": "page",
             "rev": 1,
             "paths": ["section49/parts/part39.html"],
         }
@@ -548,7 +548,7 @@ async def test_polling_reloads_without_file_events(
         for rev in (1, 2):
             await anyio.to_thread.run_sync(save_in_a_new_second, folder, f"<h1>{rev}</h1>")
             assert await next_message(good) == {
-                "type": "reload",
+                "type": "page",
                 "rev": rev,
                 "paths": ["index.html"],
             }

@@ -82,7 +82,7 @@ def test_server_without_websockets_sends_the_same_messages_as_events(app_dir: Pa
         assert "data-events" in server.get().text  # pages now start on events
         page(app_dir, "<h1>second</h1>")
         scope = {"templates": ["index.html"]}  # the page above rendered it
-        assert events.next() == {"type": "reload", "rev": 1, "paths": ["index.html"], **scope}
+        assert events.next() == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
         said = [line for line in server.lines if "cannot use its websocket" in line]
         assert len(said) == 1
         assert "pip install 'uvicorn[standard]'" in said[0]
@@ -210,6 +210,10 @@ async def test_an_idle_stream_sends_keepalives_and_ends_when_the_hub_drops_it(
 def test_a_tab_on_a_server_without_websockets_falls_back_once_and_keeps_reloading(
     app_dir: Path, context: BrowserContext
 ) -> None:
+    app = app_dir / "app.py"  # full reloads: the reloaded page must remember the fallback
+    app.write_text(
+        app.read_text().replace("templates=templates,", "templates=templates, morph=False,")
+    )
     with no_websocket_server(app_dir) as server:
         tab = Watched(context.new_page())
         tab.page.goto(server.url)
@@ -236,7 +240,7 @@ def test_hypercorn_serves_the_websocket_and_the_reloads(app_dir: Path) -> None:
         assert tab.hello["boot"] == tag_boot(server)  # read from a page that rendered index.html
         page(app_dir, "<h1>second</h1>")
         scope = {"templates": ["index.html"]}
-        assert tab.next() == {"type": "reload", "rev": 1, "paths": ["index.html"], **scope}
+        assert tab.next() == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
         tab.close()  # else Hypercorn waits its --graceful-timeout (5 s) for it on shutdown
     finally:
         server.stop()

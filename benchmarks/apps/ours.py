@@ -15,7 +15,10 @@ app = FastAPI()
 if os.environ.get("BENCH_HOT_RELOAD", "1") != "0":  # "0": the same app without the library
     from fastapi_hot_reload import HotReload
 
-    app.add_middleware(HotReload, templates=templates)
+    # BENCH_MORPH=0: the full reload of version 1, for the morph-vs-reload rows
+    app.add_middleware(
+        HotReload, templates=templates, morph=os.environ.get("BENCH_MORPH", "1") != "0"
+    )
 
 
 @app.get("/", response_class=HTMLResponse)

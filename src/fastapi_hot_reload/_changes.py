@@ -50,6 +50,10 @@ IN_PLACE = {
 }
 
 
+#: What a page cannot take by a swap: a morph of the page (``page``) or a full ``reload``.
+UPDATES = ("page", "reload")
+
+
 def action(name: str) -> str:
     """What a change to the file ``name`` (not a template) asks of the page: ``reload``, or an
     in-place ``css``/``image``."""
@@ -219,7 +223,8 @@ class Changes:
         text = str(path)
         template = text.startswith(self._template_prefixes)
         name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
-        kind = "reload" if template else IN_PLACE.get(path.suffix.lower(), "reload")
+        # A template: the tab fetches its page again and morphs it ("page").
+        kind = "page" if template else IN_PLACE.get(path.suffix.lower(), "reload")
         names = tuple(n for env, n in self._names(path) if self._tracked.template(env, n))
         return Held(kind, name.replace(os.sep, "/"), template, names if template else ())
 
@@ -339,17 +344,19 @@ class Changes:
         by_action: dict[str, set[str]] = {}
         for entry in held.values():
             by_action.setdefault(entry.kind, set()).add(entry.name)
-        reload = [entry for entry in held.values() if entry.kind == "reload"]
-        only = _scope(reload) if reload and len(held) <= SHOWN else {}
-        if (reload and not only) or len(held) > SHOWN:
-            self.send("reload", sorted({entry.name for entry in held.values()}))
-            return  # a reload of every tab covers every in-place update; beyond SHOWN names,
-            # a tab cannot match
-        for kind, names in sorted(by_action.items()):
-            if kind != "reload":
-                self.send(kind, sorted(names))
-        if reload:  # after the swaps, which the tabs it does not concern still need
-            self.send("reload", sorted(by_action["reload"]), only)
+        kind = "reload" if "reload" in by_action or len(held) > SHOWN else "page"
+        updates = [entry for entry in held.values() if entry.kind in UPDATES]
+        only = _scope(updates) if updates and len(held) <= SHOWN else {}
+        if (updates and not only) or len(held) > SHOWN:
+            # Every tab, in one message: a reload covers every in-place update, a page update
+            # swaps the sheets and images it names; beyond SHOWN names, a tab cannot match.
+            self.send(kind, sorted({entry.name for entry in held.values()}))
+            return
+        for swap, names in sorted(by_action.items()):
+            if swap not in UPDATES:
+                self.send(swap, sorted(names))
+        if updates:  # after the swaps, which the tabs it does not concern still need
+            self.send(kind, sorted({entry.name for entry in updates}), only)
 
     def _send_error(self) -> None:
         error = self.error_message()
@@ -373,8 +380,9 @@ class Changes:
     ) -> dict[str, Any]:
         """Broadcast one change message under a new ``rev``, and log it.
 
-        ``{"type": "reload" | "css" | "image", "rev", "paths"}``; a reload that concerns only
-        some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say which.
+        ``{"type": "page" | "reload" | "css" | "image", "rev", "paths"}``; an update that
+        concerns only some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say
+        which.
         """
         self.rev += 1
         sent = {**message(kind, self.rev, names), **(only or {})}
@@ -400,12 +408,12 @@ class Changes:
         return self.history.missed(query_string, self.rev)
 
 
-def _scope(reload: list[Held]) -> dict[str, list[str]]:
-    """Which tabs a reload of these files concerns; ``{}`` when every tab: any file that is no
+def _scope(updates: list[Held]) -> dict[str, list[str]]:
+    """Which tabs an update for these files concerns; ``{}`` when every tab: any file that is no
     template the app renders and no script (content, data) may be read by any page."""
     templates: set[str] = set()
     scripts: set[str] = set()
-    for entry in reload:
+    for entry in updates:
         if entry.templates:
             templates.update(entry.templates)
         elif PurePosixPath(entry.name).suffix.lower() in SCRIPTS:

@@ -15,7 +15,8 @@ from ._fragments import add_headers, is_document
 logger = logging.getLogger("fastapi_hot_reload")
 
 #: Present in every tag we write; a page that already carries it is not injected again.
-MARKER = b"data-hot-reload"
+#: Not just ``data-hot-reload``: that also starts ``data-hot-reload-permanent``.
+MARKER = b"data-hot-reload data-boot"
 _BODY_END = b"</body"
 _HEADERS = (b"content-type", b"content-encoding", b"content-length", b"etag", b"last-modified")
 _WANTED = frozenset((*_HEADERS, b"cache-control", b"content-range"))

@@ -40,7 +40,7 @@ Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
 
 
 class HotReload:
-    """Reload every open tab when a template or a watched file changes, without a restart.
+    """Update every open tab when a template or a watched file changes, without a restart.
 
     ``templates``: a ``Jinja2Templates``, a ``jinja2.Environment``, or a list of them; the
     folders their loaders read are watched and their caches cleared on a change.
@@ -56,6 +56,8 @@ class HotReload:
     may see hot reload (``"dev.example.test"``, ``".example.test"`` for subdomains too, ``"*"``).
     ``allowed_origins``: origins (``"https://dev.example:8443"``) whose pages may connect besides
     the server's own host, for proxies that rewrite the ``Host`` header.
+    ``morph``: on a template save or a restart, fetch the page again and morph it in place,
+    keeping scroll, focus and typed input (``True``); ``False`` reloads the page instead.
 
     Bad options raise ``TypeError``/``ValueError`` here; inside a running server (which builds
     ``add_middleware`` middleware lazily) they fail the lifespan startup with the same message.
@@ -72,8 +74,10 @@ class HotReload:
         force_polling: bool | None = None,
         allowed_hosts: Iterable[str] = (),
         allowed_origins: Iterable[str] = (),
+        morph: bool = True,
     ) -> None:
         self.app = app
+        self._morph = morph
         #: A configuration error found while the server imports the app or builds its
         #: middleware: reported when the lifespan starts (raised at once everywhere else).
         self._failure: Exception | None = None
@@ -126,7 +130,7 @@ class HotReload:
         self._templates = Tracked(self._envs)
         self._changes = self._new_changes()
         self._csp = Csp()
-        self._tag_key: tuple[str, str, int, bool] = ("", "", -1, False)
+        self._tag_key: tuple[str, str, int, str, bool] = ("", "", -1, "", False)
         self._tag_made = ("", b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -192,23 +196,32 @@ class HotReload:
         except Exception as exc:
             if not injector.started and accepts_html(scope):
                 page = error_page(exc, self._template_folders, tag)
-                await HTMLResponse(page, status_code=500)(scope, receive, send)
+                # The header lets the client morph into this page and back, like any page.
+                headers = {"x-hot-reload": "error-page"}
+                await HTMLResponse(page, status_code=500, headers=headers)(scope, receive, send)
             else:  # an API client: the app's own error response, if it sent one
                 await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
     def _tag(self, scope: Scope) -> tuple[str, bytes]:
-        """The client tag for this request's ``root_path``, ``boot`` and ``rev``, made once, and
-        its start (without ``></script>``), which a rendered page completes with its templates."""
+        """The client tag for this request's ``root_path``, ``boot``, ``rev`` and method, made
+        once, and its start (without ``></script>``), which a rendered page completes with its
+        templates.
+
+        A page that answers a POST (any method but GET/HEAD) says so: the client never fetches
+        or reloads it, which would send the form again.
+        """
         root = scope.get("root_path", "")
-        key = (root, self._boot, self._changes.rev, self._events_only)
+        method = "" if scope["method"] in ("GET", "HEAD") else scope["method"]
+        key = (root, self._boot, self._changes.rev, method, self._events_only)
         if key != self._tag_key:
             src = html.escape(f"{root}{self._client_path}{ENTRY}")
-            boot, rev = self._boot, self._changes.rev
-            events = " data-events" if self._events_only else ""
+            extra = " data-events" if self._events_only else ""
+            extra += f' data-method="{html.escape(method)}"' if method else ""
+            extra += "" if self._morph else ' data-morph="false"'
             start = (
-                f'<script type="module" src="{src}" data-hot-reload data-boot="{boot}" '
-                f'data-rev="{rev}"{events}'
+                f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
+                f'data-rev="{self._changes.rev}"{extra}'
             )
             self._tag_key, self._tag_made = key, (start + "></script>", start.encode())
         return self._tag_made

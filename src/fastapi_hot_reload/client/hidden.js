@@ -1,14 +1,14 @@
 // Hidden tabs wait: a change for a tab in the background is kept, and applied when the tab is
-// shown again, once however many changes landed meanwhile. Nothing is fetched while hidden.
-import { log } from './log.js';
+// shown again, once however many changes landed meanwhile (page updates join into one, see
+// update.js). Nothing is fetched while hidden.
+import { log, what } from './log.js';
 
 var waiting = [];
 var apply = null;
 
 export function whenShown(message, run) {
   if (document.visibilityState !== 'hidden') return run(message);
-  var what = message.why || (message.paths || []).join(', ') + ' changed';
-  log(what + ', tab hidden: updating when it is shown');
+  log(what(message) + ', tab hidden: updating when it is shown');
   apply = run;
   waiting.push(message);
 }

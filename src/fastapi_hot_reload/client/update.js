@@ -1,0 +1,107 @@
+// Bring the page up to date without losing its state: fetch it again and morph the DOM into it,
+// or reload it in full where a morph would not be safe, saying why in the console.
+// Settings from the script tag: data-morph="false" (always reload), data-method (a page that
+// answered a POST is never fetched again nor reloaded: that would send the form again).
+import { log, setState } from './log.js';
+import { morph, sameKey } from './morph.js';
+
+var tag = document.querySelector('script[data-hot-reload]');
+var settings = tag ? tag.dataset : {};
+var reloading = false;
+var scripts = scriptKeys(document); // as loaded; morphs keep this current
+var last = Promise.resolve(false);
+var next = null;
+
+window.addEventListener('pageshow', function (event) {
+  if (event.persisted) reloading = false; // back from the back/forward cache
+});
+
+// A full reload, unless the page answered a POST. Returns false: nothing was morphed.
+export function reload(why, because) {
+  if (reloading) return false;
+  if (settings.method) {
+    log('not reloading (' + why + '): this page answered a ' + settings.method +
+      ' and reloading it would send the form again; it is stale until you navigate');
+    return false;
+  }
+  reloading = true;
+  log('reloading: ' + why + (because ? '; ' + because : ''));
+  setState('reloading');
+  location.reload();
+  return false;
+}
+
+// Update the page in place. One update runs at a time; calls made while one waits join it.
+// Resolves to true once the page is morphed; false when it reloads or stays as it is.
+export function update(why) {
+  if (next) return next;
+  if (!reloading && !settings.method && settings.morph !== 'false') setState('morphing');
+  next = last.then(function () {
+    next = null;
+    return once(why);
+  });
+  last = next;
+  return next;
+}
+
+async function once(why) {
+  if (reloading || settings.method || settings.morph === 'false') return reload(why);
+  try {
+    var morphed = await fetchAndMorph(why);
+    if (morphed) log('updated in place: ' + why);
+    return morphed;
+  } catch (error) {
+    return reload(why, 'the update failed: ' + error);
+  } finally {
+    // Unless another update waits, or the connection changed state meanwhile.
+    if (!next && document.documentElement.dataset.hotReload === 'morphing') setState('connected');
+  }
+}
+
+async function fetchAndMorph(why) {
+  var response = await fetch(location.href, {
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { accept: 'text/html' },
+  });
+  var type = response.headers.get('content-type') || '';
+  var ourErrorPage = response.headers.get('x-hot-reload') === 'error-page';
+  if (response.redirected && withoutHash(response.url) !== withoutHash(location.href)) {
+    log('the page now redirects to ' + response.url + ': going there');
+    reloading = true;
+    setState('reloading');
+    location.assign(response.url);
+    return false;
+  }
+  if (!/^text\/html/i.test(type)) return reload(why, 'the server answered ' + (type || 'no content type') + ', not HTML');
+  if (!response.ok && !ourErrorPage) return reload(why, 'the server answered ' + response.status);
+  var fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+  var freshScripts = scriptKeys(fresh);
+  // The error page has none of the app's scripts; morphing into it and back keeps them running.
+  if (!ourErrorPage && freshScripts.join('\n') !== scripts.join('\n')) {
+    return reload(why, "the page's scripts changed (a morph would not run them)");
+  }
+  var detail = { reason: why, document: fresh };
+  var before = new CustomEvent('hot-reload:before-update', { cancelable: true, detail: detail });
+  if (!document.dispatchEvent(before)) {
+    return reload(why, 'a hot-reload:before-update listener asked for a full reload');
+  }
+  await morph(document.documentElement, fresh.documentElement);
+  if (!ourErrorPage) scripts = freshScripts;
+  if (window.htmx) window.htmx.process(document.body); // new or changed hx-* attributes
+  document.dispatchEvent(new CustomEvent('hot-reload:updated', { detail: { reason: why } }));
+  return true;
+}
+
+// The page's own scripts that run (not ours, not JSON or templates), each as written.
+function scriptKeys(doc) {
+  return Array.from(doc.querySelectorAll('script:not([data-hot-reload])'))
+    .filter(function (script) {
+      return /^(|module|importmap|.*(java|ecma)script.*)$/i.test(script.type);
+    })
+    .map(sameKey);
+}
+
+function withoutHash(url) {
+  return url.split('#')[0];
+}
