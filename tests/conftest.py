@@ -221,3 +221,9 @@ def tabs(server: Server) -> Iterator[list[Tab]]:
     yield opened
     for tab in opened:
         tab.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """asyncio only: anyio's default runs trio too wherever trio is installed."""
+    return "asyncio"

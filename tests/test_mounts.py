@@ -114,7 +114,7 @@ def test_only_the_folder_on_a_windows_drive_is_polled_and_both_update(app_dir: P
         tab = Tab(server.ws_url)
         assert f"polling {static} (9p): file events do not arrive" in said
         assert tab_hears(tab, app_dir / "static" / "style.css", "h1 {{}} /* {} */")["type"] == "css"
-        assert tab_hears(tab, app_dir / "templates" / "index.html", "<p>{}</p>")["type"] == "reload"
+        assert tab_hears(tab, app_dir / "templates" / "index.html", "<p>{}</p>")["type"] == "page"
         tab.close()
     finally:
         server.stop()
