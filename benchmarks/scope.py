@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.async_api import ConsoleMessage, Frame, Page, async_playwright
+from playwright.async_api import ConsoleMessage, Page, Request, async_playwright
 
 from tests.conftest import Server, write_app
 
@@ -33,20 +33,21 @@ Row = tuple[int, float, float]
 
 
 class Tab:
-    """One page: when each ``#title`` text reached its DOM, and how often it navigated."""
+    """One page: when each ``#title`` text reached its DOM, and how often it requested itself
+    (a morph fetches the page, a reload navigates to it: either is an update)."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
         self.loads = 0
         self.seen: dict[str, float] = {}
         page.on("console", self._logged)
-        page.on("framenavigated", self._navigated)
+        page.on("request", self._requested)
 
     def _logged(self, message: ConsoleMessage) -> None:
         self.seen.setdefault(message.text, time.perf_counter())
 
-    def _navigated(self, frame: Frame) -> None:
-        if frame == self.page.main_frame:
+    def _requested(self, request: Request) -> None:
+        if request.url == self.page.url:
             self.loads += 1
 
     async def shown(self, what: str, timeout: float = 30) -> float:
