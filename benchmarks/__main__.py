@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._contestants import ALL
+from ._devservers import dev_table
 from ._report import Cells, chart, table, write_json
 from ._run import FULL, QUICK, browser_missing, measure
 from ._targets import check
@@ -33,8 +34,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default=",".join(c.key for c in ALL),
-        help="contestants to run, comma-separated: " + ", ".join(c.key for c in ALL),
+        default=",".join([*(c.key for c in ALL), "dev"]),
+        help="contestants to run, comma-separated: "
+        + ", ".join(c.key for c in ALL)
+        + "; dev: `.py` saves under uvicorn --reload, fastapi dev and fastapi-hot-reload dev",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium cells")
     return parser.parse_args(argv)
@@ -95,15 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hot-reload-bench-") as folder:
         cells: Cells = run_loop(
-            measure(plan, contestants, Path(folder), browser_missing(not args.no_browser))
+            measure(
+                plan,
+                contestants,
+                Path(folder),
+                browser_missing(not args.no_browser),
+                "dev" in args.only.split(","),
+            )
         )
     meta["seconds"] = round(time.monotonic() - started, 1)
     meta["machine"]["load_after"] = os.getloadavg()
     meta["targets"] = check(cells, plan.counts[-1])
     write_json(args.out / "results.json", cells, meta)
-    print(table(cells, contestants, list(plan.counts)))
-    print("\ntargets (fastapi-hot-reload):\n  " + "\n  ".join(meta["targets"]))
-    print("\n" + chart(args.out / "latency.png", cells, contestants, list(plan.counts)))
+    if contestants:
+        print(table(cells, contestants, list(plan.counts)))
+        print("\ntargets (fastapi-hot-reload):\n  " + "\n  ".join(meta["targets"]))
+        print("\n" + chart(args.out / "latency.png", cells, contestants, list(plan.counts)))
+    if "dev.page" in cells:
+        print("\n" + dev_table(cells))
     load = meta["machine"]["load_after"][0]
     print(f"json: {args.out / 'results.json'} ({meta['seconds']} s, load average {load:.2f})")
     return 0

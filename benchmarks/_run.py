@@ -22,6 +22,7 @@ from ._browser import (
 )
 from ._contestants import Contestant
 from ._cost import idle_cpu, memory_per_1000, throughput
+from ._devservers import dev_cells
 from ._inprocess import app_cost
 from ._messages import message_cells
 from ._report import Cells, rows
@@ -94,9 +95,10 @@ async def chromium(missing: str | None) -> AsyncIterator[BrowserContext | str]:
 
 
 async def measure(
-    plan: Plan, contestants: list[Contestant], folder: Path, browser: str | None
+    plan: Plan, contestants: list[Contestant], folder: Path, browser: str | None, dev: bool
 ) -> Cells:
-    """Every cell for every contestant, one contestant's servers at a time.
+    """Every cell for every contestant, one contestant's servers at a time; then, with
+    ``dev``, the three development servers side by side.
 
     ``browser``: why the browser cells cannot run, or ``None`` to run them.
     """
@@ -110,6 +112,8 @@ async def measure(
                 continue
             for cell, figure in (await _measure_one(plan, contestant, folder, context)).items():
                 cells.setdefault(cell, {})[contestant.key] = figure
+        if dev:
+            cells |= await dev_cells(plan.py_saves, folder, context)
     return cells
 
 

@@ -1,4 +1,4 @@
-"""A contestant's app on disk, served by a real `uvicorn --reload` process on 127.0.0.1."""
+"""A contestant's app on disk, served by a real reloading dev server process on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -36,14 +36,24 @@ def _listening(port: int, timeout: float = 10) -> bool:
     return False
 
 
-class Server:
-    """``uvicorn app:app --reload`` in ``folder``, on a free port; knows its current worker."""
+#: What Python runs by default, before ``--host 127.0.0.1 --port 0 *args``.
+UVICORN_RELOAD = ("-m", "uvicorn", "app:app", "--reload", "--no-access-log")
 
-    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+
+class Server:
+    """``uvicorn app:app --reload`` (or ``command``) in ``folder``, on a free port; knows its
+    current worker."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        command: tuple[str, ...] = UVICORN_RELOAD,
+    ) -> None:
         self.folder = folder
-        command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
-            [*command, "--port", "0", "--reload", "--no-access-log", *args],
+            [sys.executable, *command, "--host", "127.0.0.1", "--port", "0", *args],
             cwd=folder,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
@@ -85,6 +95,14 @@ class Server:
 
     def ws_url(self, path: str) -> str:
         return f"ws://127.0.0.1:{self.port}{path}"
+
+    def wait_for_log(self, text: str, timeout: float = 60) -> None:
+        """Until a line holding ``text`` has been logged."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no {text!r} after {timeout} s:\n{self.log}")
+            time.sleep(0.02)
 
     def wait_for_worker(self, count: int, timeout: float = 30) -> None:
         """Until the reloader has started its ``count``-th worker."""

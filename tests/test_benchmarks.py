@@ -79,3 +79,27 @@ def test_the_table_shows_each_row_and_the_targets(run: tuple[str, dict[str, Any]
     assert "targets (fastapi-hot-reload):" in stdout
     assert results["machine"]["cores"] >= 1
     assert results["command"].startswith("python -m benchmarks --quick")
+
+
+@pytest.mark.timeout(180)
+def test_dev_servers_are_timed_side_by_side(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--quick",
+        "--only",
+        "dev",
+        "--out",
+        str(tmp_path),
+    ]
+    command += [] if HAVE_BROWSER else ["--no-browser"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells = json.loads((tmp_path / "results.json").read_text())["cells"]
+    for key in ("uvicorn", "fastapi", "ours"):
+        for cell in ("dev.answer", "dev.page") if HAVE_BROWSER else ("dev.answer",):
+            figure = cells[cell][key]
+            assert 0 < figure["p50"] <= figure["max"] < 30_000, (cell, key)
+    assert "fastapi-hot-reload dev" in done.stdout
+    assert "target (new text p50 <= 300 ms" in done.stdout
