@@ -18,6 +18,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Frame,
     Page,
+    Route,
     expect,
     sync_playwright,
 )
@@ -56,6 +57,21 @@ new MutationObserver((records) => {
 def find_chromium() -> str | None:
     """The system Chromium (Debian names it ``chromium``, Ubuntu ``chromium-browser``)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def hold_first(page: Page, pattern: str) -> list[Route]:
+    """Hold back the first request for ``pattern`` (``continue_()`` it from the list returned,
+    once it holds it); every later one goes through: a client that arrives late, once."""
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(pattern, hold_the_first)
+    return held
 
 
 @contextmanager

@@ -36,7 +36,12 @@ def test_image_save_sends_image(server: Server, tabs: list[Tab], app_dir: Path) 
 def test_script_save_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
     (app_dir / "static" / "app.js").write_text("console.log(1)\n")
 
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["app.js"]}
+    assert tabs[0].next() == {
+        "type": "reload",
+        "rev": 1,
+        "paths": ["app.js"],
+        "scripts": ["app.js"],
+    }
 
 
 def test_stylesheet_among_templates_updates_the_page(

@@ -13,9 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Route, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import Relay, Watched, assert_line, chromium, expect_connected, open_tab
+from ._browser import (
+    Relay,
+    Watched,
+    assert_line,
+    chromium,
+    expect_connected,
+    hold_first,
+    open_tab,
+)
 from .conftest import Server, page, write_app
 
 pytestmark = pytest.mark.browser
@@ -181,15 +189,7 @@ def test_change_saved_between_render_and_connect_still_reloads(
     server: Server, app_dir: Path, context: BrowserContext
 ) -> None:
     tab = Watched(context.new_page())
-    held: list[Route] = []
-
-    def hold_the_first(route: Route) -> None:  # the first client arrives late, the next in time
-        if held:
-            route.continue_()
-        else:
-            held.append(route)
-
-    tab.page.route("**/__hot_reload__/client/main.js", hold_the_first)
+    held = hold_first(tab.page, "**/__hot_reload__/client/main.js")
     tab.page.goto(server.url, wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("first")
     while not held:  # pumps Playwright's events until the client's request is in our hands
@@ -202,8 +202,8 @@ def test_change_saved_between_render_and_connect_still_reloads(
 
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
-    assert len(tab.loads) == 2
-    assert_line(tab.hot_reload_lines, r"a file changed while the page connected: reloading .*")
+    assert len(tab.loads) == 1  # caught up in place: the change it missed touches its page
+    assert_line(tab.hot_reload_lines, r"index.html changed: page updated in place.*")
 
 
 @contextmanager
@@ -292,22 +292,25 @@ def test_page_restored_from_the_back_forward_cache_reconnects_and_catches_up(
     expect_connected(tab.page)
     assert tab.page.evaluate("window.marker") == "kept"  # the very same page, restored
     assert tab.states() == ["connecting", "connected", "connecting", "connected"]
-    # A change made while the page sits in the cache reloads it when it comes back.
+    # A change made while the page sits in the cache updates it when it comes back; the open
+    # page (other.html) does not use index.html and stays.
     tab.page.click("#go")
     expect(tab.page.locator("#title")).to_have_text("other")
-    page(app_dir, INDEX.format("second"))
-    expect(tab.page.locator("#title")).to_have_text("other")
-    server.wait_for_log(r"page \(rev 1")
+    tab.page.evaluate("window.marker = 'other'")
+    with tab.page.expect_console_message(lambda m: "not used by this page" in m.text):
+        page(app_dir, INDEX.format("second"))
+    assert tab.page.evaluate("window.marker") == "other"
     tab.page.go_back(wait_until="commit")
     expect(tab.page.locator("#title")).to_have_text("second")
     expect_connected(tab.page)
-    assert tab.page.evaluate("window.marker") is None
-    assert_line(tab.hot_reload_lines, r"a file changed while the page connected: reloading .*")
+    assert tab.page.evaluate("window.marker") == "kept"  # morphed: still the restored page
+    assert_line(tab.hot_reload_lines, r"index.html changed: page updated in place.*")
 
 
 ASSETS = """{% extends "base.html" %}{% block content %}
 <h1 id="title">assets</h1><p class="imported" id="imported">imported</p>
 <input id="name"><img id="logo" src="/static/logo.svg" alt="logo" width="10" height="10">
+<script src="/static/app.js"></script>
 <div style="height: 4000px"></div>
 {% endblock %}"""
 STYLE = '@import url("imported.css");\nh1 {{ color: {}; }}\n'
@@ -323,6 +326,7 @@ def assets_tab(app_dir: Path, context: BrowserContext) -> Iterator[Watched]:
     (static / "imported.css").write_text("p.imported { color: rgb(0, 128, 0); }\n")
     (static / "unused.css").write_text("body { color: black; }\n")
     (static / "logo.svg").write_text(SVG.format(10))
+    (static / "app.js").write_text("console.log('old code');\n")
     server = Server(app_dir)
     try:
         tab = open_tab(context, server.url + "/assets.html")
@@ -386,6 +390,13 @@ def test_stylesheet_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: W
         (app_dir / "static" / "unused.css").write_text("body { color: red; }\n")
 
     expect(assets_tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
+    assert_page_kept(assets_tab)
+
+
+def test_script_not_on_the_page_leaves_it_alone(app_dir: Path, assets_tab: Watched) -> None:
+    with assets_tab.page.expect_console_message(lambda m: "not used by this page" in m.text):
+        (app_dir / "static" / "admin.js").write_text("console.log('elsewhere');\n")
+
     assert_page_kept(assets_tab)
 
 

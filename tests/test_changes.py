@@ -17,6 +17,7 @@ import pytest
 
 from fastapi_hot_reload import _changes, _files
 from fastapi_hot_reload._changes import SHOWN, Changes, action, message, shown
+from fastapi_hot_reload._deps import Rendered
 from fastapi_hot_reload._hub import Hub
 
 from .conftest import Server, Tab, page, untimed
@@ -179,8 +180,13 @@ def folder(tmp_path: Path) -> Path:
 
 
 def checker(folder: Path, env: jinja2.Environment) -> tuple[Changes, Hub]:
+    """Changes for ``folder``, once a request rendered ``b.html``: the app's templates are
+    ``.html`` files, which are compiled on save (other files there never are)."""
     hub = Hub()
-    return Changes(hub, [env], [folder], [folder]), hub
+    changes = Changes(hub, [env], [folder], [folder])
+    with Rendered():
+        env.get_template("b.html")
+    return changes, hub
 
 
 async def test_a_save_compiles_once_into_the_cache_and_evicts_nothing_else(folder: Path) -> None:
@@ -264,6 +270,7 @@ async def test_a_failing_template_that_compiles_once_settled_is_never_reported(
             "type": "page",
             "rev": 1,
             "paths": ["a.html"],
+            "templates": ["a.html"],
         }
     assert changes.error_message() is None
 
@@ -272,7 +279,7 @@ async def test_a_folder_too_big_to_compare_reloads_as_a_whole(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_changes, "SNAPSHOT_LIMIT", 1)
-    changes, hub = checker(folder, jinja2.Environment())
+    changes, hub = checker(folder, jinja2.Environment(loader=jinja2.FileSystemLoader(folder)))
     with hub.subscribe() as queue:
         changes.add({folder})
         await changes.step()

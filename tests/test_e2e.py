@@ -62,7 +62,8 @@ def test_each_save_style_reloads_every_tab_once_without_restart(
 
     messages = [tab.next() for tab in tabs]
     assert messages[0] == messages[1]
-    assert messages[0] == {"type": "page", "rev": 1, "paths": ["index.html"]}
+    scope = {"templates": ["index.html"]}  # the page rendered it: only its tabs update
+    assert messages[0] == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
     for tab in tabs:
         tab.assert_quiet()
     assert "<h1>second</h1>" in server.get().text
@@ -93,10 +94,12 @@ def test_editor_noise_files_reload_nothing(
     tabs[0].assert_quiet()
 
 
-def test_static_file_change_reloads(server: Server, tabs: list[Tab], app_dir: Path) -> None:
-    (app_dir / "static" / "app.js").write_text("console.log('new');\n")
+def test_content_file_change_reloads_every_tab(
+    server: Server, tabs: list[Tab], app_dir: Path
+) -> None:
+    (app_dir / "static" / "posts.json").write_text("[]\n")
 
-    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["app.js"]}
+    assert tabs[0].next() == {"type": "reload", "rev": 1, "paths": ["posts.json"]}
 
 
 def test_new_tab_hears_the_current_revision(server: Server, app_dir: Path) -> None:

@@ -28,6 +28,7 @@ PAGE = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 def test_syntax_error_on_save_sends_one_error_and_no_reload(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()  # the app loads index.html: a template, checked on every save
     index = app_dir / "templates" / "index.html"
     index.write_text(BROKEN)
 
@@ -47,13 +48,15 @@ def test_syntax_error_on_save_sends_one_error_and_no_reload(
     server.wait_for_log(r"WARNING.*not reloading: TemplateSyntaxError")
 
     page(app_dir, "<h1>fixed</h1>")
-    assert tabs[0].next() == {"type": "page", "rev": 1, "paths": ["index.html"]}
+    scope = {"templates": ["index.html"]}
+    assert tabs[0].next() == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
     assert "fixed" in server.get().text
 
 
 def test_tab_connecting_while_a_template_is_broken_sees_the_error(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()
     (app_dir / "templates" / "index.html").write_text(BROKEN)
     tabs[0].next()
 
@@ -65,6 +68,7 @@ def test_tab_connecting_while_a_template_is_broken_sees_the_error(
 def test_saving_another_file_while_one_is_broken_keeps_the_error(
     server: Server, tabs: list[Tab], app_dir: Path
 ) -> None:
+    server.get()
     (app_dir / "templates" / "index.html").write_text(BROKEN)
     tabs[0].next()
 

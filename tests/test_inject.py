@@ -194,7 +194,7 @@ def recording_injector() -> tuple[list[Message], Injector]:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    return sent, Injector(send, b"<tag>", head=False)
+    return sent, Injector(send, lambda: b"<tag>", head=False)
 
 
 async def test_streamed_responses_are_passed_on_before_they_end() -> None:

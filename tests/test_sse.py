@@ -81,7 +81,13 @@ def test_server_without_websockets_sends_the_same_messages_as_events(app_dir: Pa
         assert events.hello == {"type": "hello", "boot": tag_boot(server), "rev": 0}
         assert "data-events" in server.get().text  # pages now start on events
         page(app_dir, "<h1>second</h1>")
-        assert untimed(events.next()) == {"type": "page", "rev": 1, "paths": ["index.html"]}
+        scope = {"templates": ["index.html"]}  # the page above rendered it
+        assert untimed(events.next()) == {
+            "type": "page",
+            "rev": 1,
+            "paths": ["index.html"],
+            **scope,
+        }
         said = [line for line in server.lines if "cannot use its websocket" in line]
         assert len(said) == 1
         assert "pip install 'uvicorn[standard]'" in said[0]
@@ -240,9 +246,10 @@ def test_hypercorn_serves_the_websocket_and_the_reloads(app_dir: Path) -> None:
     server = Server(app_dir, command=("-m", "hypercorn", "app:app"), listen=("-b", "127.0.0.1:0"))
     try:
         tab = Tab(server.ws_url)
-        assert tab.hello["boot"] == tag_boot(server)
+        assert tab.hello["boot"] == tag_boot(server)  # read from a page that rendered index.html
         page(app_dir, "<h1>second</h1>")
-        assert untimed(tab.next()) == {"type": "page", "rev": 1, "paths": ["index.html"]}
+        scope = {"templates": ["index.html"]}
+        assert untimed(tab.next()) == {"type": "page", "rev": 1, "paths": ["index.html"], **scope}
         tab.close()  # else Hypercorn waits its --graceful-timeout (5 s) for it on shutdown
     finally:
         server.stop()

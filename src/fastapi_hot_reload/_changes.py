@@ -16,8 +16,10 @@ import jinja2
 from watchfiles import Change
 
 from . import _files
+from ._deps import SCRIPTS, Tracked, scope
 from ._editor import editor_url
 from ._errors import describe
+from ._history import History
 from ._hub import Hub
 from ._jinja import clear_caches, evict, name_roots, recompile
 from ._mounts import polled
@@ -49,6 +51,10 @@ IN_PLACE = {
 }
 
 
+#: What a page cannot take by a swap: a morph of the page (``page``) or a full ``reload``.
+UPDATES = ("page", "reload")
+
+
 def action(name: str) -> str:
     """What a change to the file ``name`` (not a template) asks of the page: ``reload``, or an
     in-place ``css``/``image``."""
@@ -61,6 +67,8 @@ class Held(NamedTuple):
     kind: str
     name: str
     template: bool
+    #: The template names it goes by where the app renders it (or like it); none: any file.
+    templates: tuple[str, ...] = ()
 
 
 class Examined(NamedTuple):
@@ -105,9 +113,12 @@ class Changes:
         folders: Sequence[Path],
         *,
         editor: str | None = None,
+        tracked: Tracked | None = None,
     ) -> None:
         self.rev = 0
         self._editor = editor  # a URL template: error messages link the file and line
+        self.history = History()  # what a tab that reconnects may have missed
+        self._tracked = tracked or Tracked(envs)
         self.broken: dict[Path, dict[str, Any]] = {}
         self._hub = hub
         self._envs = list(envs)
@@ -219,7 +230,8 @@ class Changes:
         name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
         # A template: the tab fetches its page again and morphs it ("page").
         kind = "page" if template else IN_PLACE.get(path.suffix.lower(), "reload")
-        return Held(kind, name.replace(os.sep, "/"), template)
+        names = tuple(n for env, n in self._names(path) if self._tracked.template(env, n))
+        return Held(kind, name.replace(os.sep, "/"), template, names if template else ())
 
     def _compile(self, paths: list[Path]) -> dict[Path, dict[str, Any]]:
         """Compile up to ``COMPILE_LIMIT`` templates into the caches; the errors of those that
@@ -227,8 +239,8 @@ class Changes:
         errors: dict[Path, dict[str, Any]] = {}
         for count, path in enumerate(paths):
             for env, name in self._names(path):
-                if count >= COMPILE_LIMIT:
-                    evict(env, name)
+                if count >= COMPILE_LIMIT or not self._tracked.template(env, name):
+                    evict(env, name)  # never compiled: a list.hbs must not block reloads
                 elif (exc := recompile(env, name)) is not None:
                     errors[path] = describe(exc, path, exc.lineno, name)
         if len(paths) > COMPILE_LIMIT:
@@ -337,13 +349,19 @@ class Changes:
         by_action: dict[str, set[str]] = {}
         for entry in held.values():
             by_action.setdefault(entry.kind, set()).add(entry.name)
-        if "reload" in by_action or len(held) > SHOWN:
-            self.send("reload", sorted({entry.name for entry in held.values()}))
-        elif "page" in by_action:  # one update: the tab swaps the sheets and images named, too
-            self.send("page", sorted({entry.name for entry in held.values()}))
-        else:  # a reload covers every in-place update; beyond SHOWN names, a tab cannot match
-            for kind, names in sorted(by_action.items()):
-                self.send(kind, sorted(names))
+        kind = "reload" if "reload" in by_action or len(held) > SHOWN else "page"
+        updates = [entry for entry in held.values() if entry.kind in UPDATES]
+        only = _scope(updates) if updates and len(held) <= SHOWN else {}
+        if (updates and not only) or len(held) > SHOWN:
+            # Every tab, in one message: a reload covers every in-place update, a page update
+            # swaps the sheets and images it names; beyond SHOWN names, a tab cannot match.
+            self.send(kind, sorted({entry.name for entry in held.values()}))
+            return
+        for swap, names in sorted(by_action.items()):
+            if swap not in UPDATES:
+                self.send(swap, sorted(names))
+        if updates:  # after the swaps, which the tabs it does not concern still need
+            self.send(kind, sorted({entry.name for entry in updates}), only)
 
     def _send_error(self) -> None:
         error = self.error_message()
@@ -364,10 +382,18 @@ class Changes:
         editor = editor_url(self._editor, error["file"], error["line"])
         return {"type": "error", "rev": self.rev, "error": {**error, "editor": editor}}
 
-    def send(self, kind: str, names: Sequence[str]) -> dict[str, Any]:
-        """Broadcast one change message under a new ``rev``, and log it."""
+    def send(
+        self, kind: str, names: Sequence[str], only: dict[str, list[str]] | None = None
+    ) -> dict[str, Any]:
+        """Broadcast one change message under a new ``rev``, and log it.
+
+        ``{"type": "page" | "reload" | "css" | "image", "rev", "paths"}``; an update that
+        concerns only some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say
+        which.
+        """
         self.rev += 1
-        sent = message(kind, self.rev, names)
+        sent = {**message(kind, self.rev, names), **(only or {})}
+        self.history.add(sent)
         tabs = self._hub.broadcast(sent)
         logger.info("%s (rev %d, %d tabs): %s", kind, self.rev, tabs, shown(names))
         return sent
@@ -383,6 +409,25 @@ class Changes:
                 evict(env, name)
         kinds = {action(name) for name in names}
         return self.send(kinds.pop() if len(kinds) == 1 else "reload", list(names))
+
+    def missed(self, query_string: bytes) -> dict[str, Any]:
+        """For a ``hello``: the changes since the ``?rev=`` a tab connected with, if remembered."""
+        return self.history.missed(query_string, self.rev)
+
+
+def _scope(updates: list[Held]) -> dict[str, list[str]]:
+    """Which tabs an update for these files concerns; ``{}`` when every tab: any file that is no
+    template the app renders and no script (content, data) may be read by any page."""
+    templates: set[str] = set()
+    scripts: set[str] = set()
+    for entry in updates:
+        if entry.templates:
+            templates.update(entry.templates)
+        elif PurePosixPath(entry.name).suffix.lower() in SCRIPTS:
+            scripts.add(entry.name)
+        else:
+            return {}
+    return scope(templates, scripts)
 
 
 def _still_written(paths: list[Path]) -> set[Path]:

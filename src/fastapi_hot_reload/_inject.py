@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 
 from starlette.types import Message, Send
@@ -105,10 +106,21 @@ class Injector:
     """
 
     def __init__(
-        self, send: Send, tag: bytes, *, head: bool, csp: Csp | None = None, fragment: bool = False
+        self,
+        send: Send,
+        tag: Callable[[], bytes],
+        *,
+        head: bool,
+        csp: Csp | None = None,
+        fragment: bool = False,
+        timing: Callable[[bool, bool], tuple[bytes, bytes] | None] | None = None,
     ) -> None:
+        """``tag`` makes the tag once the page is complete; ``timing(html, complete)`` a header
+        to add, if any (``complete``: the response had a ``Content-Length``)."""
         self._send = send
         self._tag = tag
+        self._timing = timing
+        self._policies: list[bytes] = []  # the page's CSP, for the nonce its tag must carry
         self._head = head
         self._csp = csp or Csp()
         self._fragment = fragment
@@ -156,6 +168,8 @@ class Injector:
             # A file response (StaticFiles): make the browser ask again each time, so a reload
             # never shows a stylesheet or script from its cache.
             _set_header(message, b"cache-control", b"no-cache")
+        if self._timing and (timing := self._timing(html, b"content-length" in headers)):
+            message["headers"] = [*message["headers"], timing]
         if html and encoded:
             logger.warning(
                 "a compressed HTML response cannot get the hot reload script: add HotReload "
@@ -164,7 +178,7 @@ class Injector:
         self._page = html and has_body and not encoded  # an HTML body we may add the tag to
         self._inject = self._sniff = self._page and not self._fragment
         if self._inject and policies:
-            self._tag = self._csp.tag(self._tag, policies)
+            self._policies = policies
         self._defer = status >= 500
         self._whole = self._defer or (self._inject and b"content-length" in headers)
         self._active = self._inject or self._defer
@@ -205,12 +219,13 @@ class Injector:
         return True
 
     def _add_tag(self) -> None:
+        tag = self._csp.tag(self._tag(), self._policies) if self._policies else self._tag()
         if self._head and not self._held:
             # A header-only HEAD response: the length must still match the GET's.
-            length = self._length + len(self._tag)
+            length = self._length + len(tag)
         else:
             if not self._seen_marker:
-                self._held = insert_tag(self._held, self._tag)
+                self._held = insert_tag(self._held, tag)
             length = len(self._held)
         if self._start is not None:  # held whole: now the length is known
             _set_header(self._start, b"content-length", str(length).encode())

@@ -26,6 +26,7 @@ from ._changes import Changes, watch
 from ._client import ENTRY, client_response
 from ._config import ENV_VAR, checked_path, decide, inside_a_server
 from ._csp import Csp
+from ._deps import Rendered, Tracked
 from ._editor import editor_template
 from ._errors import error_page
 from ._fragments import fragment_request
@@ -149,6 +150,7 @@ class HotReload:
         self._folders = list(dict.fromkeys(self._template_folders + watched))
         self._boot = secrets.token_hex(6)
         self._hub = Hub()
+        self._templates = Tracked(self._envs)
         self._changes = self._new_changes()
         self._csp = Csp()
         self._tag_key: tuple[str, str, int, str, bool] = ("", "", -1, "", False)
@@ -222,36 +224,42 @@ class HotReload:
                 "server with its lifespan on"
             )
         if self._consoles is None:
-            await self._respond(scope, receive, send, self._tag(scope))
+            await self._respond(scope, receive, send)
             return
         with self._consoles.capture(scope) as page:
-            await self._respond(scope, receive, send, self._tag(scope, page))
+            await self._respond(scope, receive, send, page)
 
-    async def _respond(self, scope: Scope, receive: Receive, send: Send, tag: str) -> None:
+    async def _respond(self, scope: Scope, receive: Receive, send: Send, page: str = "") -> None:
         """The app's response with the client tag; an error page with it when the app raises."""
+        tag, tag_start = self._tag(scope, page)
         scope[SCOPE_KEY] = tag
+        rendered = Rendered(tag_start)
         injector = Injector(
             send,
-            tag.encode(),
+            rendered.tag,
             head=scope["method"] == "HEAD",
             csp=self._csp,
             fragment=fragment_request(scope),
+            timing=rendered.timing,
         )
         try:
-            await self.app(scope, receive, injector)
+            with rendered:  # the templates the app loads now are this response's
+                await self.app(scope, receive, injector)
             await injector.finish()
         except Exception as exc:
             if not injector.started and accepts_html(scope):
-                page = error_page(exc, self._template_folders, tag, self._editor)
+                body = error_page(exc, self._template_folders, tag, self._editor)
                 # The header lets the client morph into this page and back, like any page.
                 headers = {"x-hot-reload": "error-page"}
-                await HTMLResponse(page, status_code=500, headers=headers)(scope, receive, send)
+                await HTMLResponse(body, status_code=500, headers=headers)(scope, receive, send)
             else:  # an API client: the app's own error response, if it sent one
                 await injector.finish()
             raise  # the server logs the traceback, as it would without us
 
-    def _tag(self, scope: Scope, page: str = "") -> str:
-        """The client tag for this request's ``root_path``, ``boot``, ``rev``, method and page id.
+    def _tag(self, scope: Scope, page: str = "") -> tuple[str, bytes]:
+        """The client tag for this request's ``root_path``, ``boot``, ``rev``, method and page id,
+        and its start (without ``></script>``), which a rendered page completes with its
+        templates.
 
         A page that answers a POST (any method but GET/HEAD) says so: the client never fetches
         or reloads it, which would send the form again.
@@ -270,11 +278,8 @@ class HotReload:
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
                 f'data-rev="{self._changes.rev}"{extra}'
             )
-        return (
-            f'{self._tag_made} data-page="{page}"></script>'
-            if page
-            else self._tag_made + "></script>"
-        )
+        start = f'{self._tag_made} data-page="{page}"' if page else self._tag_made
+        return start + "></script>", start.encode()
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's own lifespan; watch from its startup to its shutdown.
@@ -312,7 +317,9 @@ class HotReload:
 
     def _new_changes(self) -> Changes:
         folders = self._template_folders, self._folders
-        return Changes(self._hub, self._envs, *folders, editor=self._editor)
+        return Changes(
+            self._hub, self._envs, *folders, editor=self._editor, tracked=self._templates
+        )
 
     def _start(
         self, tasks: TaskGroup, stop: anyio.Event, stopped: anyio.Event, app: object
@@ -337,10 +344,14 @@ class HotReload:
             "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
         )
 
-    def _greeting(self, page: str) -> list[str]:
+    def _greeting(self, scope: Scope, page: str) -> list[str]:
         """What a tab hears first: ``hello``, the current template error, if any, then the log
-        records of its page's requests that came before it."""
-        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev}
+        records of its page's requests that came before it.
+
+        ``hello.missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
+        """
+        missed = self._changes.missed(scope.get("query_string", b""))
+        hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev, **missed}
         error = self._changes.error_message()  # as the other tabs see it
         records = self._consoles.claim(page) if self._consoles and page else []
         return [json.dumps(message) for message in (hello, error, *records) if message is not None]
@@ -368,7 +379,8 @@ class HotReload:
         else:
             page = _query_value(scope, "page")
             with self._hub.subscribe(page) as queue:
-                await stream(self._greeting(page), queue, receive, send, self._stopping)
+                greeting = self._greeting(scope, page)
+                await stream(greeting, queue, receive, send, self._stopping)
 
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
@@ -379,7 +391,7 @@ class HotReload:
         await send({"type": "websocket.accept"})
         page = _query_value(scope, "page")
         with self._hub.subscribe(page) as queue:
-            for text in self._greeting(page):
+            for text in self._greeting(scope, page):
                 await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)

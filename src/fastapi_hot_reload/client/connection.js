@@ -7,12 +7,13 @@
 //   'blocked' (reason)   the server answers HTTP, but neither websockets nor events get through
 // A websocket that cannot open while the server is up (a server without websocket support, a
 // proxy that drops the upgrade) is replaced by Server-Sent Events from `{path}/events`, which
-// carry the same messages; `events` (the server already knows) starts with them.
+// carry the same messages; `events` (the server already knows) starts with them. `query()`
+// gives each try's extra parameters (`{rev: N}`: the server replays what this tab missed).
 import { log, setState } from './log.js';
 
 var PATIENT_MS = 10000;
 
-export function connect(url, onMessage, onTrouble, events) {
+export function connect(url, onMessage, onTrouble, events, query) {
   var eventsUrl = new URL('events' + url.search, url); // the same page id
   eventsUrl.searchParams.set('origin', location.origin); // judged as the websocket's Origin
   eventsUrl.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
@@ -105,11 +106,21 @@ export function connect(url, onMessage, onTrouble, events) {
     onTrouble(kind, reason);
   }
 
+  // The URL of one try: its own parameters (page id, origin) and the ones `query()` gives now.
+  function withQuery(base) {
+    var fresh = new URL(base.href);
+    var params = query();
+    Object.keys(params).forEach(function (name) {
+      fresh.searchParams.set(name, params[name]);
+    });
+    return fresh.href;
+  }
+
   function open(target) {
     if (stopped || socket) return;
     if (target || events || typeof WebSocket !== 'function') {
       opened = false;
-      socket = new EventSource((target || eventsUrl).href);
+      socket = new EventSource(withQuery(target || eventsUrl));
       socket.onopen = function () {
         opened = true;
       };
@@ -119,7 +130,7 @@ export function connect(url, onMessage, onTrouble, events) {
       };
     } else {
       opened = false;
-      socket = new WebSocket(url.href);
+      socket = new WebSocket(withQuery(url));
       socket.onopen = function () {
         opened = everOpened = true;
       };

@@ -4,7 +4,13 @@ export function log(text) {
   console.info('[hot-reload] ' + text);
 }
 
-// document.documentElement.dataset.hotReload: connecting, connected, reconnecting, reloading.
+// What a change message is about: `a.html, b.css changed`, or its own console entry's `what`.
+export function what(message) {
+  return message.entry ? message.entry.what : (message.paths || []).join(', ') + ' changed';
+}
+
+// document.documentElement.dataset.hotReload: connecting, connected, reconnecting,
+// morphing, reloading.
 export function setState(value) {
   document.documentElement.dataset.hotReload = value;
 }

@@ -1,7 +1,7 @@
 // In-place updates: stylesheets (linked and @import-ed) and images are fetched again under a
 // new query string; the old sheet goes only once the new one has loaded, so the page never flashes.
 
-function matches(url, paths) {
+export function matches(url, paths) {
   var path = new URL(url, location.href).pathname;
   return paths.some(function (changed) {
     return path === '/' + changed || path.endsWith('/' + changed);
