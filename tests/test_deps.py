@@ -69,7 +69,7 @@ def site(folder: Path) -> HotReload:
     async def page(request: Request, name: str) -> Response:
         return templates.TemplateResponse(request, name, {"widget": "widget.html"})
 
-    return HotReload(app, templates=templates)
+    return HotReload(app, templates=templates, browser_logs=False)  # no per-request page id
 
 
 def templates_of(html: str) -> list[str] | None:

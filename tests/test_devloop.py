@@ -224,15 +224,28 @@ def test_overlay_links_the_error_to_the_editor(app_dir: Path, context: BrowserCo
 
 
 def test_console_lines_after_saves_name_the_file_the_action_and_the_time(
-    server: Server, app_dir: Path, context: BrowserContext
+    app_dir: Path, context: BrowserContext
+) -> None:
+    script = '<script src="/static/app.js"></script>'  # a script this page loads
+    (app_dir / "static" / "app.js").write_text("window.ran = 1")
+    page(app_dir, '<h1 id="title">first</h1>' + script)
+    server = Server(app_dir)  # started after the writes: no stray change reaches the tab
+    try:
+        _save_and_read_the_console(server, app_dir, context, script)
+    finally:
+        server.stop()
+
+
+def _save_and_read_the_console(
+    server: Server, app_dir: Path, context: BrowserContext, script: str
 ) -> None:
     tab = open_tab(context, server.url)
     started = time.monotonic()
 
-    page(app_dir, '<h1 id="title">second</h1>')
+    page(app_dir, '<h1 id="title">second</h1>' + script)
     expect(tab.page.locator("#title")).to_have_text("second")
     with tab.page.expect_navigation():
-        (app_dir / "static" / "app.js").write_text("window.ran = true")
+        (app_dir / "static" / "app.js").write_text("window.ran = 2")
     expect_connected(tab.page)
 
     lines = "\n".join(tab.hot_reload_lines)
