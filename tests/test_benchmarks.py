@@ -82,6 +82,10 @@ def test_the_table_shows_each_row_and_the_targets(run: tuple[str, dict[str, Any]
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.skipif(
+    importlib.util.find_spec("fastapi.__main__") is None,
+    reason="`fastapi dev` needs fastapi 0.111+",
+)
 def test_dev_servers_are_timed_side_by_side(tmp_path: Path) -> None:
     command = [
         sys.executable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -54,9 +55,13 @@ def test_missing_watch_folder_is_a_warning_and_watched_once_it_exists(
         client.websocket_connect("/__hot_reload__/ws") as socket,
     ):
         socket.receive_json()
+        missing = f"not watching {later}: no such folder (watched again once it exists)"
+        deadline = time.monotonic() + 30  # a hang guard: the watcher's first look, then mkdir
+        while missing not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.01)
         later.mkdir()
         assert untimed(socket.receive_json()) == {"type": "reload", "rev": 1, "paths": ["later"]}
-    assert f"not watching {later}: no such folder (watched again once it exists)" in caplog.text
+    assert missing in caplog.text
 
 
 def test_watch_of_a_file_is_a_value_error(tmp_path: Path) -> None:
