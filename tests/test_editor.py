@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._changes import Changes
+from fastapi_hot_reload._deps import Rendered
 from fastapi_hot_reload._editor import ENV_VAR, PRESETS, editor_template, editor_url
 from fastapi_hot_reload._hub import Hub
 
@@ -157,9 +158,12 @@ def test_error_page_without_an_editor_has_no_links() -> None:
 async def test_error_message_for_the_overlay_carries_the_editor_link(tmp_path: Path) -> None:
     broken = tmp_path / "index.html"  # pytest's tmp_path is already the real path
     broken.write_text("<h1>\n{% if x %}\n</h1>\n")
+    (tmp_path / "other.html").write_text("<p>fine</p>")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
     hub = Hub()
     changes = Changes(hub, [env], [broken.parent], [broken.parent], editor=PRESETS["idea"])
+    with Rendered():  # a request rendered an .html template: .html files are checked on save
+        env.get_template("other.html")
     with hub.subscribe() as queue, anyio.fail_after(10):
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(changes.run)
