@@ -1,7 +1,8 @@
 import { log } from './log.js';
+import { shadowHost } from './shadow.js';
 
-// The error overlay: in a shadow root, so the page's styles neither break it nor are broken
-// by it; every text goes in through textContent, so markup in an error is shown as text.
+// The error overlay, in a shadow root (shadow.js); every text goes in through textContent, so
+// markup in an error is shown as text.
 var overlay = null;
 
 function element(parent, tag, text, className) {
@@ -21,9 +22,8 @@ export function showError(error) {
   hideError();
   var where = error.file ? error.file + (error.line ? ':' + error.line : '') : '';
   log('template error, not reloading: ' + error.message + (where ? ' (' + where + ')' : ''));
-  overlay = document.createElement('hot-reload-error');
-  var shadow = overlay.attachShadow({ mode: 'open' });
-  element(shadow, 'style', OVERLAY_STYLE);
+  var shadow = shadowHost('hot-reload-error', OVERLAY_STYLE);
+  overlay = shadow.host;
   var box = element(shadow, 'div', '', 'box');
   box.setAttribute('role', 'alert');
   element(box, 'h2', error.message || 'Template error');
@@ -44,7 +44,6 @@ export function showError(error) {
   var close = element(box, 'button', '\u00d7', 'close');
   close.setAttribute('aria-label', 'Dismiss');
   close.addEventListener('click', hideError);
-  (document.body || document.documentElement).appendChild(overlay);
 }
 
 var OVERLAY_STYLE =

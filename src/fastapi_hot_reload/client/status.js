@@ -3,6 +3,7 @@
 // the page is current. It takes no clicks (pointer-events: none), so it never hides what is
 // under it from the mouse, and it does not move when the user prefers reduced motion.
 import { log } from './log.js';
+import { shadowHost } from './shadow.js';
 
 var NOT_ANSWERING_MS = 3000;
 var enabled = true;
@@ -54,14 +55,11 @@ function show(text, state) {
 }
 
 function create() {
-  host = document.createElement('hot-reload-status');
-  var shadow = host.attachShadow({ mode: 'open' });
-  var style = document.createElement('style');
-  style.textContent = STYLE;
+  var shadow = shadowHost('hot-reload-status', STYLE);
+  host = shadow.host;
   line = document.createElement('div');
   line.setAttribute('role', 'status');
-  shadow.append(style, line);
-  (document.body || document.documentElement).appendChild(host);
+  shadow.appendChild(line);
 }
 
 var STYLE =
