@@ -154,7 +154,7 @@ class HotReload:
         self._changes = self._new_changes()
         self._csp = Csp()
         self._tag_key: tuple[str, str, int, str, bool] = ("", "", -1, "", False)
-        self._tag_made = ""
+        self._tag_made = ("", b"")  # the tag's start for ``_tag_key``, as text and as bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -273,13 +273,16 @@ class HotReload:
             extra += f' data-method="{html.escape(method)}"' if method else ""
             extra += "" if self._morph else ' data-morph="false"'
             extra += "" if self._status else ' data-status="off"'
-            self._tag_key = key
-            self._tag_made = (
+            start = (
                 f'<script type="module" src="{src}" data-hot-reload data-boot="{self._boot}" '
                 f'data-rev="{self._changes.rev}"{extra}'
             )
-        start = f'{self._tag_made} data-page="{page}"' if page else self._tag_made
-        return start + "></script>", start.encode()
+            self._tag_key, self._tag_made = key, (start, start.encode())
+        start, encoded = self._tag_made
+        if page:  # one page's own id: made for this request alone
+            start += f' data-page="{page}"'
+            encoded += b' data-page="%s"' % page.encode()
+        return start + "></script>", encoded
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's own lifespan; watch from its startup to its shutdown.
