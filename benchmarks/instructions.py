@@ -24,7 +24,7 @@ from ._server import write_site
 
 #: The watcher would wake every few ms of wall time, and valgrind runs ~50x slower: with its
 #: usual step the watcher's wake-ups would be counted 50 times over. Count the request path.
-SLOW_WATCHER = "import fastapi_hot_reload._watcher as w; w.STEP_MS = 1000\n"
+SLOW_WATCHER = "import fastapi_hot_reload._middleware.changes.watcher as w; w.STEP_MS = 1000\n"
 
 
 def instructions(site: Path, on: bool, calls: int) -> int:

@@ -15,10 +15,11 @@ import httpx
 import jinja2
 import pytest
 
-from fastapi_hot_reload import _changes, _files
-from fastapi_hot_reload._changes import SHOWN, Changes, action, message, shown
-from fastapi_hot_reload._deps import Rendered
-from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._middleware.changes import disk as _files
+from fastapi_hot_reload._middleware.changes import pipeline as _changes
+from fastapi_hot_reload._middleware.changes.pipeline import SHOWN, Changes, action, message, shown
+from fastapi_hot_reload._middleware.hub import Hub
+from fastapi_hot_reload._middleware.tracking import Rendered
 
 from .conftest import Server, Tab, page, untimed
 

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._config import checked_path, decide, production_signs, switch
+from fastapi_hot_reload._middleware.config import checked_path, decide, production_signs, switch
 
 from .conftest import Server
 

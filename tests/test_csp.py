@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from fastapi_hot_reload._csp import Csp, blocks_websocket, script_nonce
+from fastapi_hot_reload._middleware.csp import Csp, blocks_websocket, script_nonce
 
 TAG = b'<script src="/c.js" data-hot-reload></script>'
 

@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._changes import Changes
-from fastapi_hot_reload._deps import Rendered, Tracked, encoded
-from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._middleware.changes.pipeline import Changes
+from fastapi_hot_reload._middleware.hub import Hub
+from fastapi_hot_reload._middleware.tracking import Rendered, Tracked, encoded
 
 BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
 PAGES = {

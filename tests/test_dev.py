@@ -16,7 +16,9 @@ import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from fastapi_hot_reload import _dev, _standby, _supervisor
+from fastapi_hot_reload._dev import cli as _dev
+from fastapi_hot_reload._dev import standby as _standby
+from fastapi_hot_reload._dev import supervisor as _supervisor
 
 from .conftest import Server, Tab, page, write_app
 
@@ -149,7 +151,7 @@ def test_a_py_save_is_served_by_a_worker_forked_from_the_standby(
     worker = psutil.Process(server.pid())
     standby = worker.parent()
     assert standby is not None and standby.ppid() == server.process.pid
-    assert "fastapi_hot_reload._standby" in " ".join(standby.cmdline())
+    assert "fastapi_hot_reload._dev.standby" in " ".join(standby.cmdline())
     assert "app.py changed: reloading" in server.log
 
 
@@ -340,7 +342,8 @@ def test_threads_started_by_a_package_make_it_fall_back(
 
 def test_without_fork_uvicorns_own_reloader_restarts_and_says_so(site: Path) -> None:
     script = (
-        "import os, sys; del os.fork; from fastapi_hot_reload._dev import main; main(sys.argv[1:])"
+        "import os, sys; del os.fork; from fastapi_hot_reload._dev.cli import main; "
+        "main(sys.argv[1:])"
     )
     server = Server(site, command=("-c", script, "dev", "app:app"))
     try:

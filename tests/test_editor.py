@@ -17,10 +17,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._changes import Changes
-from fastapi_hot_reload._deps import Rendered
-from fastapi_hot_reload._editor import ENV_VAR, PRESETS, editor_template, editor_url
-from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._middleware.changes.pipeline import Changes
+from fastapi_hot_reload._middleware.editor import ENV_VAR, PRESETS, editor_template, editor_url
+from fastapi_hot_reload._middleware.hub import Hub
+from fastapi_hot_reload._middleware.tracking import Rendered
 
 #: What a browser navigation asks for: only such requests get the error page.
 PAGE = {"accept": "text/html"}

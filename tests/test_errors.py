@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._errors import source_around
+from fastapi_hot_reload._middleware.errors import source_around
 
 from .conftest import Server, Tab, page
 

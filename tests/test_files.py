@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_hot_reload import _files
-from fastapi_hot_reload._files import MISSING, being_written, fingerprint, walk
+from fastapi_hot_reload._middleware.changes import disk as _files
+from fastapi_hot_reload._middleware.changes.disk import MISSING, being_written, fingerprint, walk
 
 
 def test_fingerprint_follows_the_bytes_not_the_write(tmp_path: Path) -> None:

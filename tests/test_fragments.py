@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.types import Message
 
-from fastapi_hot_reload._fragments import SNIFF_BYTES, VARY, add_headers, is_document
+from fastapi_hot_reload._middleware.fragments import SNIFF_BYTES, VARY, add_headers, is_document
 
 from .test_inject import TAG, chunks, html, recording_injector, serve
 

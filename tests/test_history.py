@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._history import History
+from fastapi_hot_reload._middleware.changes.history import History
 
 from .conftest import untimed
 

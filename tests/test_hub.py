@@ -7,7 +7,7 @@ import json
 import anyio
 import pytest
 
-from fastapi_hot_reload._hub import Hub
+from fastapi_hot_reload._middleware.hub import Hub
 
 
 async def test_broadcast_reaches_every_subscribed_tab() -> None:

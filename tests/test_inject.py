@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._inject import Injector, ascii_compatible
+from fastapi_hot_reload._middleware.inject import Injector, ascii_compatible
 
 BOOT = "b00b"
 TAG = (

@@ -9,7 +9,13 @@ import jinja2
 import pytest
 from fastapi.templating import Jinja2Templates
 
-from fastapi_hot_reload._jinja import clear_caches, environments, evict, loader_folders, name_roots
+from fastapi_hot_reload._middleware.jinja import (
+    clear_caches,
+    environments,
+    evict,
+    loader_folders,
+    name_roots,
+)
 
 
 def test_environments_accepts_templates_environment_list_and_none(tmp_path: Path) -> None:

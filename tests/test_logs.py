@@ -20,9 +20,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient, WebSocketTestSession
 from websockets.sync.client import connect
 
-from fastapi_hot_reload import HotReload, _logs
-from fastapi_hot_reload._hub import Hub
-from fastapi_hot_reload._logs import HEADER, Capture, Consoles, browser_level
+from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._middleware import logs as _logs
+from fastapi_hot_reload._middleware.hub import Hub
+from fastapi_hot_reload._middleware.logs import HEADER, Capture, Consoles, browser_level
 
 from .conftest import Server
 

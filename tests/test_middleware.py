@@ -22,8 +22,8 @@ from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._hub import Hub
-from fastapi_hot_reload._middleware import _log_where_uvicorn_logs
+from fastapi_hot_reload._middleware.app import _log_where_uvicorn_logs
+from fastapi_hot_reload._middleware.hub import Hub
 
 from .conftest import untimed
 

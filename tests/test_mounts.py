@@ -12,7 +12,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from fastapi_hot_reload import HotReload, _changes, _mounts
+from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._middleware.changes import mounts as _mounts
+from fastapi_hot_reload._middleware.changes import pipeline as _changes
 
 from .conftest import Server, Tab
 
@@ -106,7 +108,7 @@ def test_only_the_folder_on_a_windows_drive_is_polled_and_both_update(app_dir: P
         f"1 0 8:32 / / rw - ext4 /dev/sdc rw\n2 1 0:45 / {static} rw - 9p drvfs rw\n"
     )
     with (app_dir / "app.py").open("a") as app_py:
-        app_py.write("\nfrom fastapi_hot_reload import _mounts\n")
+        app_py.write("\nfrom fastapi_hot_reload._middleware.changes import mounts as _mounts\n")
         app_py.write("_mounts.MOUNTINFO = _mounts.Path('mountinfo').resolve()\n")
     server = Server(app_dir)
     try:

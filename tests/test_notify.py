@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from starlette.types import Message
 
 from fastapi_hot_reload import HotReload, notify
-from fastapi_hot_reload._notify import notify_response
+from fastapi_hot_reload._middleware.notify import notify_response
 
 from .conftest import Server, Tab, untimed, write_app
 

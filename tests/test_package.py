@@ -30,4 +30,4 @@ def test_wheel_ships_client_modules_and_py_typed(tmp_path: Path) -> None:
     assert "fastapi_hot_reload/__init__.py" in names
     (entry_points,) = (name for name in names if name.endswith("entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "fastapi-hot-reload = fastapi_hot_reload._dev:main" in scripts
+    assert "fastapi-hot-reload = fastapi_hot_reload._dev.cli:main" in scripts

@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._probe import NOT_THROUGH
+from fastapi_hot_reload._middleware.probe import NOT_THROUGH
 
 PROBE = "/__hot_reload__/ws"
 

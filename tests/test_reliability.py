@@ -28,7 +28,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from fastapi_hot_reload import _watcher
+from fastapi_hot_reload._middleware.changes import watcher as _watcher
 
 from .conftest import BASE, Server, Tab, page, untimed, write_app
 

@@ -22,7 +22,8 @@ from starlette.types import Message
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from fastapi_hot_reload import HotReload, _sse
+from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._middleware import sse as _sse
 
 from . import test_browser
 from ._browser import Watched

@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._trust import MAX_REFUSED, Trust
+from fastapi_hot_reload._middleware.trust import MAX_REFUSED, Trust
 
 from .conftest import Server
 

@@ -12,8 +12,12 @@ import anyio
 import pytest
 from watchfiles import Change
 
-from fastapi_hot_reload import _watcher
-from fastapi_hot_reload._watcher import EditorNoiseFilter, keep_running, watch_folders
+from fastapi_hot_reload._middleware.changes import watcher as _watcher
+from fastapi_hot_reload._middleware.changes.watcher import (
+    EditorNoiseFilter,
+    keep_running,
+    watch_folders,
+)
 
 from .conftest import Server, Tab, write_app
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._jinja import hot_reload_script
-from ._middleware import HotReload
-from ._notify import notify
+from ._middleware.app import HotReload
+from ._middleware.jinja import hot_reload_script
+from ._middleware.notify import notify
 
 __all__ = ["HotReload", "hot_reload_script", "notify"]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._dev import main
+from ._dev.cli import main
 
 raise SystemExit(main())

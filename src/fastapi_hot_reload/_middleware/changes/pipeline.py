@@ -15,15 +15,15 @@ import anyio
 import jinja2
 from watchfiles import Change
 
-from . import _files
-from ._deps import SCRIPTS, Tracked, scope
-from ._editor import editor_url
-from ._errors import describe
-from ._history import History
-from ._hub import Hub
-from ._jinja import clear_caches, evict, name_roots, recompile
-from ._mounts import polled
-from ._watcher import EditorNoiseFilter, keep_running, watch_folders
+from ..editor import editor_url
+from ..errors import describe
+from ..hub import Hub
+from ..jinja import clear_caches, evict, name_roots, recompile
+from ..tracking import SCRIPTS, Tracked, scope
+from . import disk
+from .history import History
+from .mounts import polled
+from .watcher import EditorNoiseFilter, keep_running, watch_folders
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -213,7 +213,7 @@ class Changes:
             if path.is_dir() and path in self._folders:
                 changed |= self._rescan(path)
                 continue
-            now = _files.fingerprint(path)
+            now = disk.fingerprint(path)
             if now is None or self._fingerprints.get(path) != now:
                 self._fingerprints[path] = now
                 changed.add(path)
@@ -262,19 +262,19 @@ class Changes:
     def _rescan(self, folder: Path) -> set[Path]:
         """A folder (re)appeared, was replaced, or its watch missed a batch: the files that
         differ from what we saw, and the folder itself if it was not there before."""
-        found = set(_files.walk(folder, self._keeps, SNAPSHOT_LIMIT))
+        found = set(disk.walk(folder, self._keeps, SNAPSHOT_LIMIT))
         if len(found) >= SNAPSHOT_LIMIT:
             return {folder}  # too big to compare: reload to be sure
         prefix = f"{folder}{os.sep}"
         known = {path for path in self._fingerprints if str(path).startswith(prefix)}
         changed = set()
         for path in found | known:
-            now = _files.fingerprint(path)
+            now = disk.fingerprint(path)
             if now is None or self._fingerprints.get(path) != now:
                 self._fingerprints[path] = now
                 changed.add(path)
-        if self._fingerprints.get(folder) != _files.PRESENT:
-            self._fingerprints[folder] = _files.PRESENT
+        if self._fingerprints.get(folder) != disk.PRESENT:
+            self._fingerprints[folder] = disk.PRESENT
             changed.add(folder)
         return changed
 
@@ -286,9 +286,9 @@ class Changes:
         """
         for folder in self._folders:
             if folder.is_dir():
-                self._fingerprints.setdefault(folder, _files.PRESENT)
-            for path in _files.walk(folder, self._keeps, SNAPSHOT_LIMIT):
-                now = _files.fingerprint(path)  # before the mtime: see above
+                self._fingerprints.setdefault(folder, disk.PRESENT)
+            for path in disk.walk(folder, self._keeps, SNAPSHOT_LIMIT):
+                now = disk.fingerprint(path)  # before the mtime: see above
                 with suppress(OSError):  # gone again
                     if path.stat().st_mtime_ns < started_ns - 50_000_000:
                         self._fingerprints.setdefault(path, now)
@@ -431,7 +431,7 @@ def _scope(updates: list[Held]) -> dict[str, list[str]]:
 
 
 def _still_written(paths: list[Path]) -> set[Path]:
-    return {path for path in paths if _files.being_written(path)}
+    return {path for path in paths if disk.being_written(path)}
 
 
 async def watch(

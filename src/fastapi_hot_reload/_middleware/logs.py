@@ -22,7 +22,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
-from ._hub import Hub
+from .hub import Hub
 
 HEADER = "x-hot-reload-page"
 #: Records kept per request, and characters per record (its traceback included).

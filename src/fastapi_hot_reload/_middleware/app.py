@@ -22,22 +22,22 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._changes import Changes, watch
-from ._client import ENTRY, client_response
-from ._config import ENV_VAR, checked_path, decide, inside_a_server
-from ._csp import Csp
-from ._deps import Rendered, Tracked
-from ._editor import editor_template
-from ._errors import error_page
-from ._fragments import fragment_request
-from ._hub import Hub
-from ._inject import Injector
-from ._jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
-from ._logs import Consoles, browser_level
-from ._notify import Notifier, notify_response, register
-from ._probe import probe_response
-from ._sse import no_websocket, stream
-from ._trust import Trust, accepts_html, refuse
+from .changes.pipeline import Changes, watch
+from .client_files import ENTRY, client_response
+from .config import ENV_VAR, checked_path, decide, inside_a_server
+from .csp import Csp
+from .editor import editor_template
+from .errors import error_page
+from .fragments import fragment_request
+from .hub import Hub
+from .inject import Injector
+from .jinja import SCOPE_KEY, environments, hot_reload_script, loader_folders
+from .logs import Consoles, browser_level
+from .notify import Notifier, notify_response, register
+from .probe import probe_response
+from .sse import no_websocket, stream
+from .tracking import Rendered, Tracked
+from .trust import Trust, accepts_html, refuse
 
 logger = logging.getLogger("fastapi_hot_reload")
 

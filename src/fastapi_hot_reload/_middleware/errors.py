@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from ._editor import editor_url
+from .editor import editor_url
 
 #: Lines of source shown on either side of the line in error.
 CONTEXT_LINES = 3

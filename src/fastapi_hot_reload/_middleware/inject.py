@@ -9,8 +9,8 @@ from functools import lru_cache
 
 from starlette.types import Message, Send
 
-from ._csp import Csp
-from ._fragments import add_headers, is_document
+from .csp import Csp
+from .fragments import add_headers, is_document
 
 logger = logging.getLogger("fastapi_hot_reload")
 

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     del args.command
     if not hasattr(os, "fork"):
         return plain_restart(vars(args))
-    from ._supervisor import Options, Supervisor
+    from .supervisor import Options, Supervisor
 
     return Supervisor(Options(**vars(args))).run()
 

@@ -13,7 +13,7 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope
 
-from ._changes import Changes
+from .changes.pipeline import Changes
 
 #: Where the running middleware leaves its notifier: ``app.state.fastapi_hot_reload``.
 STATE_KEY = "fastapi_hot_reload"

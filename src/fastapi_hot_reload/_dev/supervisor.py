@@ -22,7 +22,7 @@ import uvicorn
 import watchfiles
 from uvicorn.supervisors.watchfilesreload import FileFilter
 
-from ._standby import Settings
+from .standby import Settings
 
 logger = logging.getLogger("fastapi_hot_reload")
 
@@ -71,7 +71,7 @@ class StandbyProcess:
         self.refusal: str | None = None
         self.ready = self.served = False
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fastapi_hot_reload._standby"],
+            [sys.executable, "-m", "fastapi_hot_reload._dev.standby"],
             stdin=subprocess.PIPE,
             pass_fds=(settings.socket_fd, write),
         )

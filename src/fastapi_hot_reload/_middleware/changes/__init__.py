@@ -1,0 +1,1 @@
+"""Disk -> messages: watch folders, settle saves, classify, send. No HTTP in here."""
