@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._middleware.changes.pipeline import action
+from fastapi_hot_reload._middleware.changes.classify import action
 
 from .conftest import Server, Tab
 

@@ -17,7 +17,11 @@ import pytest
 
 from fastapi_hot_reload._middleware.changes import disk as _files
 from fastapi_hot_reload._middleware.changes import pipeline as _changes
-from fastapi_hot_reload._middleware.changes.pipeline import SHOWN, Changes, action, message, shown
+from fastapi_hot_reload._middleware.changes import snapshot as _snapshot
+from fastapi_hot_reload._middleware.changes import templates as _templates
+from fastapi_hot_reload._middleware.changes.classify import SHOWN, action
+from fastapi_hot_reload._middleware.changes.outbox import message, shown
+from fastapi_hot_reload._middleware.changes.pipeline import Changes
 from fastapi_hot_reload._middleware.hub import Hub
 from fastapi_hot_reload._middleware.tracking import Rendered
 
@@ -237,7 +241,7 @@ async def test_without_leases_a_slow_chunked_template_settles_before_it_is_judge
 async def test_a_changed_template_beyond_the_compile_limit_is_only_evicted(
     folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(_changes, "COMPILE_LIMIT", 1)
+    monkeypatch.setattr(_templates, "COMPILE_LIMIT", 1)
     caplog.set_level(logging.INFO, "fastapi_hot_reload")
     env = CountingEnvironment(loader=jinja2.FileSystemLoader(folder))
     env.compiled = []
@@ -279,7 +283,7 @@ async def test_a_failing_template_that_compiles_once_settled_is_never_reported(
 async def test_a_folder_too_big_to_compare_reloads_as_a_whole(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_changes, "SNAPSHOT_LIMIT", 1)
+    monkeypatch.setattr(_snapshot, "SNAPSHOT_LIMIT", 1)
     changes, hub = checker(folder, jinja2.Environment(loader=jinja2.FileSystemLoader(folder)))
     with hub.subscribe() as queue:
         changes.add({folder})

@@ -209,7 +209,7 @@ async def sent(env: jinja2.Environment, root: Path, *saved: str) -> dict[str, ob
             json.loads(queue.receive_nowait())
             for _ in range(queue.statistics().current_buffer_used)
         ]
-    assert not changes.broken
+    assert not changes.outbox.broken
     updates = [message for message in messages if message["type"] in ("page", "reload")]
     assert len(updates) == 1, messages
     update: dict[str, object] = updates[0]

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._middleware.app import _tab_rev
 from fastapi_hot_reload._middleware.changes.history import History
 
 from .conftest import untimed
@@ -38,6 +39,7 @@ def test_since_gives_every_change_after_a_rev_while_all_are_remembered() -> None
         (b"rev=abc", {}),
         (b"rev=-1", {}),
         (b"rev=9", {}),  # from the future: another server process
+        (b"rev=%C2%B2", {}),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_missed_reads_the_tabs_rev_from_the_query(query: bytes, expected: object) -> None:
@@ -45,14 +47,14 @@ def test_missed_reads_the_tabs_rev_from_the_query(query: bytes, expected: object
     history.add(change(1))
     history.add(change(2))
 
-    assert history.missed(query, now=2) == expected
+    assert history.missed(_tab_rev({"query_string": query}), now=2) == expected
 
 
 def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app) as client:
-        app._changes.send("reload", ["notes.md"])
-        app._changes.send("reload", ["app.js"], {"scripts": ["app.js"]})
+        app._changes.outbox.send("reload", ["notes.md"])
+        app._changes.outbox.send("reload", ["app.js"], {"scripts": ["app.js"]})
         with client.websocket_connect("/__hot_reload__/ws?rev=1") as socket:
             hello = socket.receive_json()
 
@@ -68,6 +70,6 @@ def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
 def test_a_new_lifespan_forgets_the_old_changes(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app):
-        app._changes.send("reload", ["notes.md"])
+        app._changes.outbox.send("reload", ["notes.md"])
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws?rev=0") as socket:
         assert socket.receive_json()["missed"] == []

@@ -353,7 +353,7 @@ class HotReload:
 
         ``hello.missed``: the changes since the ``?rev=`` the tab connected with, when remembered.
         """
-        missed = self._changes.missed(scope.get("query_string", b""))
+        missed = self._changes.missed(_tab_rev(scope))
         hello = {"type": "hello", "boot": self._boot, "rev": self._changes.rev, **missed}
         error = self._changes.error_message()  # as the other tabs see it
         records = self._consoles.claim(page) if self._consoles and page else []
@@ -419,6 +419,14 @@ def _query_value(scope: Scope, name: str) -> str:
     """One value of the query string, or ``""``."""
     query: bytes = scope.get("query_string", b"")
     return parse_qs(query.decode("latin-1")).get(name, [""])[0]
+
+
+def _tab_rev(scope: Scope) -> int | None:
+    """The ``?rev=N`` a tab's socket URL says it last saw; ``None`` when it says none (an older
+    client, which compares revs itself) or no whole number (only ASCII digits: ``int`` refuses
+    ``²``, which ``isdigit`` accepts)."""
+    value = _query_value(scope, "rev")
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 async def _fail(failure: Exception, scope: Scope, receive: Receive, send: Send) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qs
 
 #: Changes remembered; a tab further behind than this simply updates.
 SIZE = 100
@@ -24,11 +23,11 @@ class History:
         missed = [message for message in self._changes if message["rev"] > rev]
         return missed if len(missed) == now - rev else None
 
-    def missed(self, query_string: bytes, now: int) -> dict[str, Any]:
-        """What to add to a ``hello`` for a tab whose socket URL says ``?rev=N``: the changes it
-        missed, as ``{"missed": [...]}``; nothing when it did not say or it is too far behind."""
-        values = parse_qs(query_string.decode("latin-1")).get("rev", [""])
-        if not values[0].isdigit() or int(values[0]) > now:
+    def missed(self, rev: int | None, now: int) -> dict[str, Any]:
+        """What to add to a ``hello`` for a tab that last saw ``rev``: the changes it missed, as
+        ``{"missed": [...]}``; nothing when it did not say (``None``), is too far behind, or
+        names a ``rev`` from the future (another server process)."""
+        if rev is None or rev > now:
             return {}
-        missed = self.since(int(values[0]), now)
+        missed = self.since(rev, now)
         return {} if missed is None else {"missed": missed}

@@ -1,0 +1,88 @@
+"""The way out of ``changes/``: every message to the tabs is sent here, under its ``rev``.
+
+No other module in ``changes/`` talks to the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..editor import editor_url
+from ..hub import Hub
+from .classify import SHOWN
+from .history import History
+
+logger = logging.getLogger("fastapi_hot_reload")
+
+
+def message(kind: str, rev: int, names: Sequence[str]) -> dict[str, Any]:
+    """A change message: the first ``SHOWN`` names, how many more there are, and ``t``: when the
+    server saw the change (ms since the epoch), for the tab's console line."""
+    built: dict[str, Any] = {"type": kind, "rev": rev, "paths": list(names[:SHOWN])}
+    built["t"] = round(time.time() * 1000)
+    if len(names) > SHOWN:
+        built["more"] = len(names) - SHOWN
+    return built
+
+
+def shown(names: Sequence[str]) -> str:
+    """``'a', 'b' and 12 more``: a log line never lists a whole build's output; quoted, so a
+    name with a newline forges no log line."""
+    listed = ", ".join(map(repr, names[:SHOWN]))
+    return f"{listed} and {len(names) - SHOWN} more" if len(names) > SHOWN else listed
+
+
+class Outbox:
+    """The change counter (``rev``), the changes sent (for tabs that reconnect), and the
+    templates that are broken now (their ``error`` goes to every tab, and to each new one)."""
+
+    def __init__(self, hub: Hub, editor: str | None = None) -> None:
+        self.rev = 0
+        self.history = History()  # what a tab that reconnects may have missed
+        self.broken: dict[Path, dict[str, Any]] = {}  # template -> its error's body
+        self._hub = hub
+        self._editor = editor  # a URL template: error messages link the file and line
+
+    def send(
+        self, kind: str, names: Sequence[str], only: dict[str, list[str]] | None = None
+    ) -> dict[str, Any]:
+        """Broadcast one change message under a new ``rev``, and log it.
+
+        ``{"type": "page" | "reload" | "css" | "image", "rev", "paths"}``; an update that
+        concerns only some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say
+        which.
+        """
+        self.rev += 1
+        sent = {**message(kind, self.rev, names), **(only or {})}
+        self.history.add(sent)
+        tabs = self._hub.broadcast(sent)
+        logger.info("%s (rev %d, %d tabs): %s", kind, self.rev, tabs, shown(names))
+        return sent
+
+    def send_error(self) -> None:
+        """Broadcast the first broken template's error, and log it (the ``rev`` stays)."""
+        error = self.error_message()
+        if error is None:  # pragma: no cover - called only while something is broken
+            return
+        self._hub.broadcast(error)
+        body = error["error"]
+        logger.warning(
+            "not reloading: %s in %r, line %s", body["message"], body["file"], body["line"]
+        )
+
+    def error_message(self) -> dict[str, Any] | None:
+        """The ``error`` message for the first broken template, while any is broken."""
+        if not self.broken:
+            return None
+        error = self.broken[min(self.broken)]
+        editor = editor_url(self._editor, error["file"], error["line"])
+        return {"type": "error", "rev": self.rev, "error": {**error, "editor": editor}}
+
+    def missed(self, rev: int | None) -> dict[str, Any]:
+        """For a ``hello``: the changes since ``rev``, the one a tab connected with, if
+        remembered."""
+        return self.history.missed(rev, self.rev)
