@@ -9,8 +9,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._middleware.app import _tab_rev
 from fastapi_hot_reload._middleware.changes.history import History
+from fastapi_hot_reload._middleware.routes import _tab_rev
 
 from .conftest import untimed
 
@@ -53,15 +53,15 @@ def test_missed_reads_the_tabs_rev_from_the_query(query: bytes, expected: object
 def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app) as client:
-        app._changes.outbox.send("reload", ["notes.md"])
-        app._changes.outbox.send("reload", ["app.js"], {"scripts": ["app.js"]})
+        app._running.changes.outbox.send("reload", ["notes.md"])
+        app._running.changes.outbox.send("reload", ["app.js"], {"scripts": ["app.js"]})
         with client.websocket_connect("/__hot_reload__/ws?rev=1") as socket:
             hello = socket.receive_json()
 
     hello["missed"] = [untimed(message) for message in hello["missed"]]
     assert hello == {
         "type": "hello",
-        "boot": app._boot,
+        "boot": app._running.boot,
         "rev": 2,
         "missed": [{"type": "reload", "rev": 2, "paths": ["app.js"], "scripts": ["app.js"]}],
     }
@@ -70,6 +70,6 @@ def test_hello_carries_the_changes_the_tab_missed(tmp_path: Path) -> None:
 def test_a_new_lifespan_forgets_the_old_changes(tmp_path: Path) -> None:
     app = HotReload(Starlette(), watch=[tmp_path])
     with TestClient(app):
-        app._changes.outbox.send("reload", ["notes.md"])
+        app._running.changes.outbox.send("reload", ["notes.md"])
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws?rev=0") as socket:
         assert socket.receive_json()["missed"] == []

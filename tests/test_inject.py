@@ -34,7 +34,7 @@ def serve(response: Callable[[Request], Response], **options: object) -> TestCli
     """The app, with a tag of fixed bytes: no per-page id, which only browser logs use."""
     options = {"browser_logs": False, **options}
     app = HotReload(Starlette(routes=[Route("/", response, methods=["GET", "HEAD"])]), **options)  # type: ignore[arg-type]
-    app._boot = BOOT
+    app._running.boot = BOOT
     return TestClient(app)
 
 
@@ -114,7 +114,7 @@ def test_page_with_manual_script_is_not_injected_twice(tmp_path: Path) -> None:
     with client:
         response = client.get("/")
 
-    boot = client.app._boot  # type: ignore[attr-defined]
+    boot = client.app._running.boot  # type: ignore[attr-defined]
     assert response.text == f"<body>{TAG.replace(BOOT, boot)}<p>x</p></body>"
 
 
@@ -142,7 +142,7 @@ def test_streamed_html_gets_the_tag_even_when_closing_body_is_split() -> None:
 
 def test_root_path_prefixes_the_script_src() -> None:
     app = HotReload(Starlette(routes=[Route("/", html("<body></body>"))]), browser_logs=False)
-    app._boot = BOOT
+    app._running.boot = BOOT
 
     response = TestClient(app, root_path="/app").get("/app/")
 

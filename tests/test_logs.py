@@ -68,7 +68,7 @@ def tab(client: TestClient, path: str = "/") -> Iterator[tuple[str, WebSocketTes
 def fenced(hot_reload: HotReload, socket: WebSocketTestSession) -> list[dict[str, Any]]:
     """What ``socket`` receives up to a marker broadcast now: only what was already queued."""
     fence = {"type": "fence", "id": id(socket)}
-    hot_reload._hub.broadcast(fence)
+    hot_reload._routes.hub.broadcast(fence)
     messages = []
     while (message := socket.receive_json()) != fence:
         if message["type"] != "fence":  # one sent for another tab
@@ -194,7 +194,7 @@ def test_budgets_of_gone_pages_are_forgotten(monkeypatch: pytest.MonkeyPatch) ->
     with TestClient(hot_reload) as client:
         for _ in range(6):
             client.get("/")
-    consoles = hot_reload._consoles
+    consoles = hot_reload._routes.consoles
     assert consoles is not None
     assert len(consoles._budgets) <= 5
 

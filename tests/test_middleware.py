@@ -22,7 +22,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
 from fastapi_hot_reload import HotReload
-from fastapi_hot_reload._middleware.app import _log_where_uvicorn_logs
+from fastapi_hot_reload._middleware.config import log_where_uvicorn_logs
 from fastapi_hot_reload._middleware.hub import Hub
 
 from .conftest import untimed
@@ -125,16 +125,16 @@ def test_custom_path_moves_the_endpoints() -> None:
 def test_websocket_says_hello_with_boot_and_rev() -> None:
     app = page_app()
     with TestClient(app) as client, client.websocket_connect("/__hot_reload__/ws") as socket:
-        assert socket.receive_json() == {"type": "hello", "boot": app._boot, "rev": 0}
-        assert f'data-boot="{app._boot}" data-rev="0"' in client.get("/").text
+        assert socket.receive_json() == {"type": "hello", "boot": app._running.boot, "rev": 0}
+        assert f'data-boot="{app._running.boot}" data-rev="0"' in client.get("/").text
 
 
 def test_each_lifespan_is_a_new_boot() -> None:
     app = page_app()
     with TestClient(app):
-        first = app._boot
+        first = app._running.boot
     with TestClient(app):
-        assert app._boot != first
+        assert app._running.boot != first
 
 
 def test_frames_from_the_client_are_ignored(tmp_path: Path) -> None:
@@ -233,7 +233,7 @@ def test_other_paths_under_the_prefix_are_the_apps_own() -> None:
 async def test_a_tab_too_slow_for_its_queue_is_closed_with_1013() -> None:
     """A tab that stops reading: its queue overflows, the hub drops it, its socket closes."""
     app = page_app()
-    app._hub = Hub(buffer=1)
+    app._routes.hub = hub = Hub(buffer=1)
     sent: list[Message] = []
     reading_again, closed = anyio.Event(), anyio.Event()
     connect: list[Message] = [{"type": "websocket.connect"}]
@@ -252,12 +252,12 @@ async def test_a_tab_too_slow_for_its_queue_is_closed_with_1013() -> None:
             closed.set()
 
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(app._websocket, {"type": "websocket", "headers": []}, receive, send)
+        tasks.start_soon(app._routes.websocket, {"type": "websocket", "headers": []}, receive, send)
         with anyio.fail_after(10):
             while len(sent) < 2:  # noqa: ASYNC110 - accept and hello, sent by the handler
                 await anyio.sleep(0.01)
             # rev 0 goes to the waiting forwarder, rev 1 fills the queue, rev 2 overflows it.
-            assert [app._hub.broadcast({"type": "reload", "rev": n}) for n in range(3)] == [1, 1, 0]
+            assert [hub.broadcast({"type": "reload", "rev": n}) for n in range(3)] == [1, 1, 0]
             reading_again.set()
 
     assert [json.loads(m["text"])["rev"] for m in sent if m["type"] == "websocket.send"] == [
@@ -277,10 +277,10 @@ def test_our_log_lines_go_where_uvicorns_go_unless_logging_is_set_up(
     monkeypatch.setattr(uvicorn, "handlers", [])
     monkeypatch.setattr(ours, "level", logging.NOTSET)
 
-    _log_where_uvicorn_logs()  # uvicorn has no handlers either: nothing to follow
+    log_where_uvicorn_logs()  # uvicorn has no handlers either: nothing to follow
     assert (ours.handlers, ours.level) == ([], logging.NOTSET)
 
     handler = logging.StreamHandler()
     monkeypatch.setattr(uvicorn, "handlers", [handler])
-    _log_where_uvicorn_logs()
+    log_where_uvicorn_logs()
     assert (ours.handlers, ours.level) == ([handler], logging.INFO)

@@ -147,7 +147,7 @@ def test_a_plain_request_for_the_websocket_changes_nothing(
         assert app.get("/__hot_reload__/ws").status_code == 426
 
     assert "cannot use its websocket" not in caplog.text
-    assert app.app._events_only is False  # type: ignore[attr-defined]
+    assert app.app._tag.events_only is False  # type: ignore[attr-defined]
 
 
 def test_events_refuse_other_sites_and_other_methods() -> None:

@@ -136,3 +136,14 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def log_where_uvicorn_logs() -> None:
+    """Unless the app configured logging for us, show our lines the way uvicorn shows its own."""
+    if logger.hasHandlers() or logger.level != logging.NOTSET:
+        return
+    uvicorn = logging.getLogger("uvicorn")
+    for handler in uvicorn.handlers:
+        logger.addHandler(handler)
+    if uvicorn.handlers:
+        logger.setLevel(logging.INFO)

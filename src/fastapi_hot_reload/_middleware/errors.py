@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def source_around(file: Path | None, line: int | None) -> list[list[Any]]:
     ]
 
 
-def template_frame(exc: BaseException, folders: list[Path]) -> tuple[Path | None, int | None]:
+def template_frame(exc: BaseException, folders: Sequence[Path]) -> tuple[Path | None, int | None]:
     """The template file and line an exception came from, if it came from a template.
 
     Jinja rewrites tracebacks so that frames inside templates name the template file and line.
@@ -60,7 +61,7 @@ def template_frame(exc: BaseException, folders: list[Path]) -> tuple[Path | None
     return None, None
 
 
-def error_page(exc: BaseException, folders: list[Path], tag: str, editor: str | None) -> bytes:
+def error_page(exc: BaseException, folders: Sequence[Path], tag: str, editor: str | None) -> bytes:
     """A development error page: the exception, template file and line, source, traceback.
 
     It carries the client tag, so the tab reloads by itself once the file is fixed. With an
