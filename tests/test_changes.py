@@ -20,10 +20,11 @@ from fastapi_hot_reload._middleware.changes import pipeline as _changes
 from fastapi_hot_reload._middleware.changes import snapshot as _snapshot
 from fastapi_hot_reload._middleware.changes import templates as _templates
 from fastapi_hot_reload._middleware.changes.classify import SHOWN, action
-from fastapi_hot_reload._middleware.changes.outbox import message, shown
+from fastapi_hot_reload._middleware.changes.outbox import shown
 from fastapi_hot_reload._middleware.changes.pipeline import Changes
 from fastapi_hot_reload._middleware.hub import Hub
 from fastapi_hot_reload._middleware.tracking import Rendered
+from fastapi_hot_reload._protocol import change
 
 from .conftest import Server, Tab, page, untimed
 
@@ -161,8 +162,8 @@ def test_message_names_a_few_paths_and_counts_the_rest() -> None:
     names = [f"{n}.css" for n in range(SHOWN + 5)]
 
     expected = {"type": "css", "rev": 3, "paths": names[:SHOWN], "more": 5}
-    assert untimed(message("css", 3, names)) == expected
-    assert untimed(message("reload", 1, ["a"])) == {"type": "reload", "rev": 1, "paths": ["a"]}
+    assert untimed(change("css", 3, names)) == expected
+    assert untimed(change("reload", 1, ["a"])) == {"type": "reload", "rev": 1, "paths": ["a"]}
     assert shown(names).endswith(f"'{names[SHOWN - 1]}' and 5 more")
     assert action("app.css") == "css"
 

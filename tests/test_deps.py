@@ -20,7 +20,8 @@ from starlette.testclient import TestClient
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.changes.pipeline import Changes
 from fastapi_hot_reload._middleware.hub import Hub
-from fastapi_hot_reload._middleware.tracking import Rendered, Tracked, encoded
+from fastapi_hot_reload._middleware.tracking import Rendered, Tracked
+from fastapi_hot_reload._protocol import encode_names
 
 BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
 PAGES = {
@@ -152,7 +153,7 @@ def test_names_are_percent_encoded_so_the_list_needs_no_escaping(client: TestCli
         names = templates_of(client.get("/odd name's & <x>.html").text)
 
     assert names == ["odd%20name%27s%20%26%20%3Cx%3E.html"]
-    assert encoded(["b c/d.html", "a.html"]) == "a.html b%20c/d.html"
+    assert encode_names(["b c/d.html", "a.html"]) == "a.html b%20c/d.html"
 
 
 @pytest.mark.parametrize("kind", [jinja2.Environment, SandboxedEnvironment, NativeEnvironment])

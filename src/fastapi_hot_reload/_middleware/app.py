@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import _protocol as wire
 from .config import inside_a_server
 from .hub import Hub
 from .lifespan import Running, fail, lifespan
@@ -54,7 +55,7 @@ class HotReload:
         *,
         templates: Templates | Sequence[Templates] | None = None,
         watch: Iterable[str | os.PathLike[str]] = (),
-        path: str = "/__hot_reload__",
+        path: str = wire.PREFIX,
         enabled: bool | None = None,
         force_polling: bool | None = None,
         allowed_hosts: Iterable[str] = (),

@@ -10,7 +10,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 #: The entry module; it imports its siblings by relative URL.
-ENTRY = "main.js"
 
 
 def _with_etag(body: bytes) -> tuple[bytes, str]:

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .. import _protocol as wire
+
 logger = logging.getLogger("fastapi_hot_reload")
 
 ENV_VAR = "FASTAPI_HOT_RELOAD"
@@ -40,7 +42,7 @@ def checked_path(path: object) -> str:
     """``path`` if it is a plain absolute URL path, such as ``/__hot_reload__``."""
     if not isinstance(path, str) or not _PLAIN_PATH.fullmatch(path):
         raise ValueError(
-            f"path: expected a plain absolute URL path like '/__hot_reload__' (letters, digits "
+            f"path: expected a plain absolute URL path like {wire.PREFIX!r} (letters, digits "
             f"and -._~ between single slashes, no slash at the end), got {path!r}"
         )
     return path

@@ -9,14 +9,13 @@ from functools import lru_cache
 
 from starlette.types import Message, Send
 
+from .. import _protocol as wire
 from .csp import Csp
 from .fragments import add_headers, is_document
 
 logger = logging.getLogger("fastapi_hot_reload")
 
-#: Present in every tag we write; a page that already carries it is not injected again.
-#: Not just ``data-hot-reload``: that also starts ``data-hot-reload-permanent``.
-MARKER = b"data-hot-reload data-boot"
+MARKER = wire.MARKER.encode()  # in every tag we write: a page that has it is not injected
 _BODY_END = b"</body"
 _HEADERS = (b"content-type", b"content-encoding", b"content-length", b"etag", b"last-modified")
 _WANTED = frozenset((*_HEADERS, b"cache-control", b"content-range"))
@@ -24,7 +23,10 @@ _CSP = b"content-security-policy"
 #: Byte order marks of UTF-16 and UTF-32, which a browser obeys over any declared charset.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 #: What the tag and ``</body`` are made of: a charset that encodes it as ASCII can take the tag.
-_PROBE = '<script src="/-_.~" data-hot-reload data-boot="0a" nonce="+/="></script></body>'
+_PROBE = (
+    wire.tag_start("/-_.~", "0aZ", 9, events=True, method="POST", morph=False, status=False)
+    + f'{wire.page_attribute("0aZ-_")} {wire.ATTR_TEMPLATES}="a%20b" nonce="+/="></script></body>'
+)
 
 
 def last_body_end(html: bytes) -> int:

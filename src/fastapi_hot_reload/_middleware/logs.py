@@ -22,9 +22,10 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from .. import _protocol as wire
 from .hub import Hub
 
-HEADER = "x-hot-reload-page"
+HEADER = wire.HEADER_PAGE
 #: Records kept per request, and characters per record (its traceback included).
 MAX_RECORDS = 20
 MAX_CHARS = 4000
@@ -166,7 +167,7 @@ class Consoles:
     def deliver(self, capture: Capture) -> None:
         page = capture.target()
         records, dropped = self._spend(page, capture.records, capture.dropped)
-        message = {"type": "log", "records": records, "dropped": dropped}
+        message = wire.log(records, dropped)
         if not self._hub.send(page, message):
             self._wait(page, message)
 

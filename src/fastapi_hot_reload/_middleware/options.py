@@ -12,6 +12,7 @@ from typing import TypeAlias
 import jinja2
 from starlette.templating import Jinja2Templates
 
+from .. import _protocol as wire
 from .config import checked_path, decide, log_where_uvicorn_logs
 from .editor import editor_template
 from .jinja import environments, hot_reload_script, loader_folders
@@ -44,19 +45,19 @@ class Options:
 
     @property
     def client_path(self) -> str:
-        return f"{self.path}/client/"
+        return f"{self.path}/{wire.CLIENT}"
 
     @property
     def ws_path(self) -> str:
-        return f"{self.path}/ws"
+        return f"{self.path}/{wire.WS}"
 
     @property
     def notify_path(self) -> str:
-        return f"{self.path}/notify"
+        return f"{self.path}/{wire.NOTIFY}"
 
     @property
     def events_path(self) -> str:
-        return f"{self.path}/events"
+        return f"{self.path}/{wire.EVENTS}"
 
 
 def checked(

@@ -7,6 +7,7 @@ import logging
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import _protocol as wire
 from .config import log_where_uvicorn_logs
 from .csp import Csp
 from .errors import error_page
@@ -75,7 +76,7 @@ class Pages:
                 options = self._options
                 body = error_page(exc, options.template_folders, tag, options.editor)
                 # The header lets the client morph into this page and back, like any page.
-                headers = {"x-hot-reload": "error-page"}
+                headers = {wire.HEADER_RESPONSE: wire.ERROR_PAGE}
                 await HTMLResponse(body, status_code=500, headers=headers)(scope, receive, send)
             else:  # an API client: the app's own error response, if it sent one
                 await injector.finish()

@@ -12,6 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import _protocol as wire
 from .client_files import client_response
 from .hub import Hub
 from .lifespan import Running
@@ -92,7 +93,7 @@ class Routes:
 
     def _refusal(self, scope: Scope) -> str | None:
         """Why this page may not connect (its origin from the header, else from the query)."""
-        origin = Headers(scope=scope).get("origin") or _query_value(scope, "origin")
+        origin = Headers(scope=scope).get("origin") or _query_value(scope, wire.QUERY_ORIGIN)
         return self._options.trust.refusal(scope, origin)
 
     def _greeting(self, scope: Scope, page: str) -> list[str]:
@@ -103,7 +104,7 @@ class Routes:
         """
         changes = self._running.changes
         missed = changes.missed(_tab_rev(scope))
-        hello = {"type": "hello", "boot": self._running.boot, "rev": changes.rev, **missed}
+        hello = wire.hello(self._running.boot, changes.rev, missed)
         error = changes.error_message()  # as the other tabs see it
         records = self.consoles.claim(page) if self.consoles and page else []
         return [json.dumps(message) for message in (hello, error, *records) if message is not None]
@@ -125,7 +126,7 @@ class Routes:
         elif (refusal := self._refusal(scope)) is not None:
             await probe_response(refusal)(scope, receive, send)
         else:
-            page = _query_value(scope, "page")
+            page = _query_value(scope, wire.QUERY_PAGE)
             with self.hub.subscribe(page) as queue:
                 greeting = self._greeting(scope, page)
                 await stream(greeting, queue, receive, send, self._running.stopping)
@@ -135,7 +136,7 @@ class Routes:
         if (await receive())["type"] != "websocket.connect":
             return  # pragma: no cover - the ASGI spec makes connect the first message
         await send({"type": "websocket.accept"})
-        page = _query_value(scope, "page")
+        page = _query_value(scope, wire.QUERY_PAGE)
         with self.hub.subscribe(page) as queue:
             for text in self._greeting(scope, page):
                 await send({"type": "websocket.send", "text": text})
@@ -175,5 +176,5 @@ def _tab_rev(scope: Scope) -> int | None:
     """The ``?rev=N`` a tab's socket URL says it last saw; ``None`` when it says none (an older
     client, which compares revs itself) or no whole number (only ASCII digits: ``int`` refuses
     ``²``, which ``isdigit`` accepts)."""
-    value = _query_value(scope, "rev")
+    value = _query_value(scope, wire.QUERY_REV)
     return int(value) if value.isascii() and value.isdigit() else None

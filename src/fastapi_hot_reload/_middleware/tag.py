@@ -6,7 +6,7 @@ import html
 
 from starlette.types import Scope
 
-from .client_files import ENTRY
+from .. import _protocol as wire
 from .lifespan import Running
 from .options import Options
 
@@ -35,18 +35,18 @@ class Tag:
         key = (root, boot, rev, method, self.events_only)
         if key != self._key:
             options = self._options
-            src = html.escape(f"{root}{options.client_path}{ENTRY}")
-            extra = " data-events" if self.events_only else ""
-            extra += f' data-method="{html.escape(method)}"' if method else ""
-            extra += "" if options.morph else ' data-morph="false"'
-            extra += "" if options.status else ' data-status="off"'
-            start = (
-                f'<script type="module" src="{src}" data-hot-reload data-boot="{boot}" '
-                f'data-rev="{rev}"{extra}'
+            start = wire.tag_start(
+                html.escape(f"{root}{options.client_path}{wire.ENTRY}"),
+                boot,
+                rev,
+                events=self.events_only,
+                method=html.escape(method),
+                morph=options.morph,
+                status=options.status,
             )
             self._key, self._made = key, (start, start.encode())
         start, encoded = self._made
         if page:  # one page's own id: made for this request alone
-            start += f' data-page="{page}"'
-            encoded += b' data-page="%s"' % page.encode()
+            attribute = wire.page_attribute(page)
+            start, encoded = start + attribute, encoded + attribute.encode()
         return start + "></script>", encoded

@@ -7,19 +7,18 @@ import posixpath
 from collections.abc import Iterable, MutableMapping
 from contextvars import ContextVar, Token
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from jinja2.utils import internalcode
 
+from .. import _protocol as wire
+
 #: The names loaded while the current request renders; ``None`` outside a request.
 RENDERED: ContextVar[set[str] | None] = ContextVar("fastapi_hot_reload.rendered", default=None)
 
-#: ``Server-Timing`` entry that tells the page a response's templates: a page reads it for
-#: every fetch, XHR, htmx swap or iframe through ``PerformanceResourceTiming.serverTiming``.
-TIMING = b"hot-reload"
-#: The set in place of names when they cannot be known: the page then depends on everything.
-UNKNOWN = "*"
+_TIMING, _TEMPLATES = wire.TIMING.encode(), wire.ATTR_TEMPLATES.encode()
+_ANY = wire.ANY_TEMPLATE.encode()
+
 #: Files that update only the pages that load them (``<script src>``, module imports, workers).
 SCRIPTS = frozenset((".js", ".mjs"))
 
@@ -95,15 +94,6 @@ def _suffix(name: str) -> str:
     return posixpath.splitext(name)[1]
 
 
-def encoded(names: Iterable[str]) -> str:
-    """Names for an HTML attribute or a header: percent-encoded, space-separated, sorted.
-
-    Percent-encoding leaves no space, quote, ``&`` or ``<`` inside a name, so the list needs no
-    other escaping; the client splits on spaces and decodes with ``decodeURIComponent``.
-    """
-    return " ".join(sorted(quote(name, safe="/") for name in names))
-
-
 class Rendered:
     """The templates one response rendered (those loaded inside ``with``), and how its page
     learns them."""
@@ -125,7 +115,7 @@ class Rendered:
         """The client tag, with the set when there is one (none: the page depends on all)."""
         if not self.names:
             return self._tag_start + b"></script>"
-        return b'%s data-templates="%s"></script>' % (self._tag_start, self._encoded())
+        return b'%s %s="%s"></script>' % (self._tag_start, _TEMPLATES, self._encoded())
 
     def timing(self, html: bool, complete: bool) -> tuple[bytes, bytes] | None:
         """The ``Server-Timing`` header for a response that is HTML or rendered templates (JSON
@@ -133,8 +123,10 @@ class Rendered:
         ``Content-Length``): a streamed one may load more templates after its header went."""
         if not (html or self.names):
             return None
-        names = self._encoded() if complete and self.names else UNKNOWN.encode()
-        return b"server-timing", b'%s;desc="%s"' % (TIMING, names)
+        names = self._encoded() if complete and self.names else _ANY
+        # A page reads it for every fetch, XHR, htmx swap or iframe through
+        # ``PerformanceResourceTiming.serverTiming``.
+        return b"server-timing", b'%s;desc="%s"' % (_TIMING, names)
 
     def _encoded(self) -> bytes:
         """Encoded once per response: the set only grows, so its size says if it changed."""
@@ -146,4 +138,4 @@ class Rendered:
 @functools.lru_cache(maxsize=1024)
 def _encoded_set(names: frozenset[str]) -> bytes:
     """Pages render the same few sets again and again: each is encoded once."""
-    return encoded(names).encode()
+    return wire.encode_names(names).encode()

@@ -11,31 +11,34 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from ... import _protocol as wire
 from ..tracking import SCRIPTS, scope
 
 #: Paths named in a message or a log line; the rest are counted.
-SHOWN = 10
+SHOWN = wire.SHOWN
 
 #: Files a page can take in place, without a reload: the client swaps stylesheets and images.
 IN_PLACE = {
-    ".css": "css",
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico"), "image"),
+    ".css": wire.CSS,
+    **dict.fromkeys(
+        (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico"), wire.IMAGE
+    ),
 }
 #: What a page cannot take by a swap: a morph of the page (``page``) or a full ``reload``.
-UPDATES = ("page", "reload")
+UPDATES = (wire.PAGE, wire.RELOAD)
 
 
 def action(name: str) -> str:
     """What a change to the file ``name`` (not a template) asks of the page: ``reload``, or an
     in-place ``css``/``image``."""
-    return IN_PLACE.get(PurePosixPath(name).suffix.lower(), "reload")
+    return IN_PLACE.get(PurePosixPath(name).suffix.lower(), wire.RELOAD)
 
 
 def notified(names: Iterable[str]) -> str:
     """What a ``notify`` of ``names`` asks of every page: their one in-place kind, else
     ``reload`` (also for no names: anything may have changed)."""
     kinds = {action(name) for name in names}
-    return kinds.pop() if len(kinds) == 1 else "reload"
+    return kinds.pop() if len(kinds) == 1 else wire.RELOAD
 
 
 class Held(NamedTuple):
@@ -77,7 +80,7 @@ class Folders:
         name = next((text[len(p) :] for p in self._prefixes if text.startswith(p)), path.name)
         name = name.replace(os.sep, "/")
         if self.template(path):  # the tab fetches its page again and morphs it
-            return Held("page", name, True, rendered)
+            return Held(wire.PAGE, name, True, rendered)
         return Held(action(name), name, False)
 
 
@@ -107,7 +110,7 @@ def plan(held: Collection[Held]) -> list[Planned]:
     by_action: dict[str, set[str]] = {}
     for entry in held:
         by_action.setdefault(entry.kind, set()).add(entry.name)
-    kind = "reload" if "reload" in by_action or len(held) > SHOWN else "page"
+    kind = wire.RELOAD if wire.RELOAD in by_action or len(held) > SHOWN else wire.PAGE
     updates = [entry for entry in held if entry.kind in UPDATES]
     only = concerns(updates) if updates and len(held) <= SHOWN else {}
     if (updates and not only) or len(held) > SHOWN:

@@ -6,27 +6,17 @@ No other module in ``changes/`` talks to the hub.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ... import _protocol as wire
 from ..editor import editor_url
 from ..hub import Hub
 from .classify import SHOWN
 from .history import History
 
 logger = logging.getLogger("fastapi_hot_reload")
-
-
-def message(kind: str, rev: int, names: Sequence[str]) -> dict[str, Any]:
-    """A change message: the first ``SHOWN`` names, how many more there are, and ``t``: when the
-    server saw the change (ms since the epoch), for the tab's console line."""
-    built: dict[str, Any] = {"type": kind, "rev": rev, "paths": list(names[:SHOWN])}
-    built["t"] = round(time.time() * 1000)
-    if len(names) > SHOWN:
-        built["more"] = len(names) - SHOWN
-    return built
 
 
 def shown(names: Sequence[str]) -> str:
@@ -57,7 +47,7 @@ class Outbox:
         which.
         """
         self.rev += 1
-        sent = {**message(kind, self.rev, names), **(only or {})}
+        sent = {**wire.change(kind, self.rev, names), **(only or {})}
         self.history.add(sent)
         tabs = self._hub.broadcast(sent)
         logger.info("%s (rev %d, %d tabs): %s", kind, self.rev, tabs, shown(names))
@@ -80,7 +70,7 @@ class Outbox:
             return None
         error = self.broken[min(self.broken)]
         editor = editor_url(self._editor, error["file"], error["line"])
-        return {"type": "error", "rev": self.rev, "error": {**error, "editor": editor}}
+        return wire.error(self.rev, {**error, "editor": editor})
 
     def missed(self, rev: int | None) -> dict[str, Any]:
         """For a ``hello``: the changes since ``rev``, the one a tab connected with, if
