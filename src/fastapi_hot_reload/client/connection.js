@@ -10,12 +10,13 @@
 // carry the same messages; `events` (the server already knows) starts with them. `query()`
 // gives each try's extra parameters (`{rev: N}`: the server replays what this tab missed).
 import { log, setState } from './log.js';
+import { EVENTS, HELLO, QUERY_ORIGIN } from './protocol.js';
 
 var PATIENT_MS = 10000;
 
 export function connect(url, onMessage, onTrouble, events, query) {
-  var eventsUrl = new URL('events' + url.search, url); // the same page id
-  eventsUrl.searchParams.set('origin', location.origin); // judged as the websocket's Origin
+  var eventsUrl = new URL(EVENTS + url.search, url); // the same page id
+  eventsUrl.searchParams.set(QUERY_ORIGIN, location.origin); // judged as the websocket's Origin
   eventsUrl.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   var socket = null;
   var opened = false; // the connection of this try opened
@@ -35,7 +36,7 @@ export function connect(url, onMessage, onTrouble, events, query) {
     } catch (error) {
       return; // not ours to understand
     }
-    if (message.type === 'hello') {
+    if (message.type === HELLO) {
       if (trying) fellBack();
       trying = false;
       if (waitingSaid) log('connected again');

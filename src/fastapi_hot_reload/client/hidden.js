@@ -2,6 +2,7 @@
 // shown again, once however many changes landed meanwhile (page updates join into one, see
 // update.js). Nothing is fetched while hidden.
 import { log, what } from './log.js';
+import { RELOAD } from './protocol.js';
 
 var waiting = [];
 var apply = null;
@@ -18,7 +19,7 @@ document.addEventListener('visibilitychange', function () {
   var kept = waiting;
   waiting = [];
   var reload = kept.find(function (message) {
-    return message.type === 'reload'; // one reload covers every swap
+    return message.type === RELOAD; // one reload covers every swap
   });
   (reload ? [reload] : kept).forEach(apply);
 });

@@ -1,32 +1,25 @@
 // fastapi-hot-reload browser client: keeps the page current when the server says a file changed.
-// Settings come from the script tag: data-boot (server process), data-rev (changes seen),
-// data-page (this page's id, for its server log records), data-status="off" (no status element),
-// data-events (use Server-Sent Events from the start), data-templates (what the page rendered,
-// see scope.js).
-// One message switch; each kind of update lives in a module of its own.
-// Messages (JSON): hello {boot, rev, missed?}; page / reload / css / image {rev, paths, t,
-// templates?, scripts?} where t is when the server saw the change (ms since the epoch) and
-// templates/scripts say which pages it touches (none: every page); error {rev, error: {message, file, line, source,
-// editor}} where editor is a link to the file and line, or null; log {records: [{level, method,
-// logger, text, request}], dropped}: server log records of this tab's requests.
+// Settings come from the script tag, messages from the server: both are spelled in protocol.js
+// (and described in _protocol.py). One message switch; each kind of update lives in a module of
+// its own.
 import { connect } from './connection.js';
 import { whenShown } from './hidden.js';
 import { explain, explainArrival, setState, what } from './log.js';
 import { hideError, showError } from './overlay.js';
+import * as wire from './protocol.js';
 import { touches } from './scope.js';
 import { showRecords, tagRequests } from './serverlog.js';
 import { clearStatus, enableStatus, showTrouble } from './status.js';
 import { refreshImages, swapStylesheets } from './swaps.js';
 import { reload, update } from './update.js';
 
-var tag = document.querySelector('script[data-hot-reload]');
-var settings = tag ? tag.dataset : {};
-var boot = settings.boot || '';
-var rev = Number(settings.rev || 0);
+var boot = wire.setting(wire.ATTR_BOOT) || '';
+var rev = Number(wire.setting(wire.ATTR_REV) || 0);
+var page = wire.setting(wire.ATTR_PAGE);
 var lostAt = 0; // when the socket closed under us, for the restart's timing
-var url = new URL('../ws', import.meta.url); // beside the client, so prefixes work
+var url = new URL('../' + wire.WS, import.meta.url); // beside the client, so prefixes work
 url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-if (settings.page) url.searchParams.set('page', settings.page);
+if (page) url.searchParams.set(wire.QUERY_PAGE, page);
 
 function reloadWhy(paths) {
   if (paths.some((path) => /\.m?js$/.test(path))) return 'scripts run again only on a reload';
@@ -38,18 +31,18 @@ function reloadWhy(paths) {
 function apply(message) {
   var paths = message.paths || [];
   var entry = message.entry || { what: what(message), t: message.t };
-  if (message.type === 'reload') {
+  if (message.type === wire.RELOAD) {
     return reload(Object.assign({ why: reloadWhy(paths) }, entry));
   }
-  if (message.type === 'page') {
+  if (message.type === wire.PAGE) {
     // Templates changed (and maybe stylesheets or images, swapped here too): fetch and morph.
     swapStylesheets(paths);
     refreshImages(paths);
     hideError(); // a good change: the error it showed is fixed
     return update(entry);
   }
-  var found = message.type === 'css' ? swapStylesheets(paths) : refreshImages(paths);
-  var kind = message.type === 'css' ? 'stylesheet' : 'image';
+  var found = message.type === wire.CSS ? swapStylesheets(paths) : refreshImages(paths);
+  var kind = message.type === wire.CSS ? 'stylesheet' : 'image';
   explain({
     what: entry.what,
     action: found ? kind + ' swapped in place' : 'nothing to do',
@@ -81,29 +74,29 @@ function hello(message) {
     rev = message.rev;
     var entry = { what: 'the server restarted', why: 'new server code' };
     Object.assign(entry, { t: closedAt, since: 'the connection closed' });
-    return whenShown({ type: 'page', entry: entry }, apply);
+    return whenShown({ type: wire.PAGE, entry: entry }, apply);
   }
   if (message.missed) message.missed.forEach(changed);
   else if (message.rev > rev) {
     // Which file is unknown (a script, say): reload, as for any file but a template.
     rev = message.rev;
     var why = { what: 'a file changed while the page connected', why: 'the page predates it' };
-    whenShown({ type: 'reload', entry: why }, apply);
+    whenShown({ type: wire.RELOAD, entry: why }, apply);
   }
 }
 
 function onMessage(message) {
   switch (message.type) {
-    case 'hello':
+    case wire.HELLO:
       return hello(message);
-    case 'error':
+    case wire.ERROR:
       return showError(message.error || {});
-    case 'page':
-    case 'reload':
-    case 'css':
-    case 'image':
+    case wire.PAGE:
+    case wire.RELOAD:
+    case wire.CSS:
+    case wire.IMAGE:
       return changed(message);
-    case 'log':
+    case wire.LOG:
       return showRecords(message);
   }
 }
@@ -113,11 +106,13 @@ function onTrouble(kind, detail) {
   showTrouble(kind, detail);
 }
 
-enableStatus(settings.status !== 'off');
-tagRequests(settings.page);
+enableStatus(wire.setting(wire.ATTR_STATUS) !== wire.STATUS_OFF);
+tagRequests(page);
 explainArrival();
-connect(url, onMessage, onTrouble, 'events' in settings, function () {
-  return { rev: rev }; // so the server can replay exactly what this tab missed
+connect(url, onMessage, onTrouble, wire.setting(wire.ATTR_EVENTS) !== null, function () {
+  var query = {};
+  query[wire.QUERY_REV] = rev;
+  return query; // so the server can replay exactly what this tab missed
 });
 document.addEventListener('keydown', function (event) {
   if (event.key === 'Escape') hideError();

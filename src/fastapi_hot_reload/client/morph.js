@@ -12,6 +12,7 @@
 //
 // Scripts are never run: a script cloned from a parsed document stays inert. The caller reloads
 // the page instead when its scripts changed.
+import { BUST_PATTERN } from './protocol.js';
 
 var PERMANENT = ['data-hot-reload-permanent', 'hx-preserve'];
 
@@ -50,7 +51,7 @@ function patchTree(live, fresh) {
 // What makes two head elements the same. Not a nonce: it is new on every response (and hidden
 // from the live page's markup); not the cache-busting parameter of a stylesheet swapped in place.
 export function sameKey(node) {
-  return node.outerHTML.replace(/ nonce="[^"]*"/g, '').replace(/[?&](amp;)?hot-reload=\d+/g, '');
+  return node.outerHTML.replace(/ nonce="[^"]*"/g, '').replace(BUST_PATTERN, '');
 }
 
 function mergeHead(liveHead, freshHead) {

@@ -2,31 +2,27 @@
 // data-templates, else its own Server-Timing), adds those of every fetch, XHR, htmx swap or
 // iframe since (each HTML response names them in Server-Timing: hot-reload;desc="..."), and
 // knows the scripts it loaded. Whatever cannot be known makes the page depend on everything.
+import { ATTR_TEMPLATES, decodeNames, setting, TIMING } from './protocol.js';
 import { matches } from './swaps.js';
 
 var UNKNOWN = null; // depends on every template
-var tag = document.querySelector('script[data-hot-reload]');
 var client = new URL('.', import.meta.url).pathname; // our own modules are nobody's scripts
 var loaded = new Set(); // URL paths of every resource the page fetched
 var templates = initial();
 
-function names(desc) {
-  if (desc === '*') return UNKNOWN;
-  return new Set(desc.split(' ').filter(Boolean).map(decodeURIComponent));
-}
-
 function ours(entry) {
   var found = (entry.serverTiming || []).find(function (timing) {
-    return timing.name === 'hot-reload';
+    return timing.name === TIMING;
   });
   return found ? found.description : undefined;
 }
 
 function initial() {
-  if (tag && tag.dataset.templates) return names(tag.dataset.templates);
+  var own = setting(ATTR_TEMPLATES);
+  if (own) return decodeNames(own);
   var page = performance.getEntriesByType('navigation')[0]; // a tag placed by hand
   var desc = page && ours(page);
-  return desc ? names(desc) : UNKNOWN;
+  return desc ? decodeNames(desc) : UNKNOWN;
 }
 
 function add(entry) {
@@ -41,7 +37,7 @@ function add(entry) {
     if (fetched && !window.isSecureContext) templates = UNKNOWN;
     return;
   }
-  var more = names(desc);
+  var more = decodeNames(desc);
   if (more === UNKNOWN) templates = UNKNOWN;
   else if (templates !== UNKNOWN) more.forEach(templates.add, templates);
 }

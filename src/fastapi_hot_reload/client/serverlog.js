@@ -2,7 +2,7 @@
 // made: the page's own render, and the fetch and XMLHttpRequest calls (htmx's included) to this
 // origin, which carry the page's id in a header added here. Other origins get no header: a
 // custom header would make their requests need a CORS preflight.
-var HEADER = 'X-Hot-Reload-Page';
+import { HEADER_PAGE as HEADER } from './protocol.js';
 
 export function showRecords(message) {
   (message.records || []).forEach(function (record) {

@@ -1,5 +1,6 @@
 // In-place updates: stylesheets (linked and @import-ed) and images are fetched again under a
 // new query string; the old sheet goes only once the new one has loaded, so the page never flashes.
+import { QUERY_BUST } from './protocol.js';
 
 export function matches(url, paths) {
   var path = new URL(url, location.href).pathname;
@@ -10,7 +11,7 @@ export function matches(url, paths) {
 
 function busted(url) {
   var fresh = new URL(url, location.href);
-  fresh.searchParams.set('hot-reload', String(Date.now()));
+  fresh.searchParams.set(QUERY_BUST, String(Date.now()));
   return fresh.href;
 }
 

@@ -4,9 +4,8 @@
 // answered a POST is never fetched again nor reloaded: that would send the form again).
 import { explain, explainReload, log, setState } from './log.js';
 import { morph, sameKey } from './morph.js';
+import * as wire from './protocol.js';
 
-var tag = document.querySelector('script[data-hot-reload]');
-var settings = tag ? tag.dataset : {};
 var reloading = false;
 var scripts = scriptKeys(document); // as loaded; morphs keep this current
 var last = Promise.resolve(false);
@@ -20,8 +19,9 @@ window.addEventListener('pageshow', function (event) {
 // `entry` says what changed and why (see log.js's explain).
 export function reload(entry) {
   if (reloading) return false;
-  if (settings.method) {
-    var why = 'this page answered a ' + settings.method + ' and reloading it would send the form ' +
+  var method = wire.setting(wire.ATTR_METHOD);
+  if (method) {
+    var why = 'this page answered a ' + method + ' and reloading it would send the form ' +
       'again; it is stale until you navigate';
     explain({ what: entry.what, action: 'not reloading', why: why });
     return false;
@@ -37,7 +37,7 @@ export function reload(entry) {
 // Resolves to true once the page is morphed; false when it reloads or stays as it is.
 export function update(entry) {
   if (next) return next;
-  if (!reloading && !settings.method && settings.morph !== 'false') setState('morphing');
+  if (!reloading && fetchable()) setState('morphing');
   next = last.then(function () {
     next = null;
     return once(entry);
@@ -47,7 +47,7 @@ export function update(entry) {
 }
 
 async function once(entry) {
-  if (reloading || settings.method || settings.morph === 'false') return reload(entry);
+  if (reloading || !fetchable()) return reload(entry);
   try {
     var morphed = await fetchAndMorph(entry);
     if (morphed) explain(Object.assign({}, entry, { action: 'page updated in place' }));
@@ -73,7 +73,7 @@ async function fetchAndMorph(entry) {
     headers: { accept: 'text/html' },
   });
   var type = response.headers.get('content-type') || '';
-  var ourErrorPage = response.headers.get('x-hot-reload') === 'error-page';
+  var ourErrorPage = response.headers.get(wire.HEADER_RESPONSE) === wire.ERROR_PAGE;
   if (response.redirected && withoutHash(response.url) !== withoutHash(location.href)) {
     log('the page now redirects to ' + response.url + ': going there');
     reloading = true;
@@ -107,11 +107,16 @@ async function fetchAndMorph(entry) {
 
 // The page's own scripts that run (not ours, not JSON or templates), each as written.
 function scriptKeys(doc) {
-  return Array.from(doc.querySelectorAll('script:not([data-hot-reload])'))
+  return Array.from(doc.querySelectorAll('script:not([' + wire.ATTR_MARK + '])'))
     .filter(function (script) {
       return /^(|module|importmap|.*(java|ecma)script.*)$/i.test(script.type);
     })
     .map(sameKey);
+}
+
+// Whether the page may be fetched again and morphed: not switched off, and it answered a GET.
+function fetchable() {
+  return !wire.setting(wire.ATTR_METHOD) && wire.setting(wire.ATTR_MORPH) !== wire.MORPH_OFF;
 }
 
 function withoutHash(url) {

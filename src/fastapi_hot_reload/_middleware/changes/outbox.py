@@ -42,7 +42,7 @@ class Outbox:
     ) -> dict[str, Any]:
         """Broadcast one change message under a new ``rev``, and log it.
 
-        ``{"type": "page" | "reload" | "css" | "image", "rev", "paths"}``; an update that
+        A ``page``, ``reload``, ``css`` or ``image`` message (``wire.change``); an update that
         concerns only some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say
         which.
         """
