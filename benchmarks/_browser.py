@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import BrowserContext, ConsoleMessage, Page
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, async_playwright
+
+from tests.support.browser import launch_options
 
 from ._contestants import Contestant
 from ._http import first_answer_with
 from ._saves import Save
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 #: Runs in every document before its own scripts: logs each new text of #title and #version,
 #: and our client's readiness (again after each morph), so Python sees the instant the DOM
@@ -49,6 +41,20 @@ WATCH_DOM = """
   new MutationObserver(check).observe(document, all);
 })();
 """
+
+
+@asynccontextmanager
+async def watched_context() -> AsyncIterator[BrowserContext]:
+    """A browser context on the system Chromium (the tests' launcher) whose every document runs
+    ``WATCH_DOM``."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**launch_options())
+        try:
+            context = await browser.new_context()
+            await context.add_init_script(WATCH_DOM)
+            yield context
+        finally:
+            await browser.close()
 
 
 class Tab:

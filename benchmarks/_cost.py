@@ -8,10 +8,11 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support.server import Server
+
 from ._contestants import Contestant
 from ._http import requests_for
 from ._messages import Crowd
-from ._server import Server
 from ._stats import Figure
 
 NO_PSUTIL = "psutil is not installed (pip install -e '.[bench]')"
@@ -39,7 +40,7 @@ async def idle_cpu(server: Server, contestant: Contestant, tabs: int, seconds: f
     """CPU % of one core used by the worker (and the reloader) with ``tabs`` connected, idle."""
     if not have_psutil():
         return Figure.missing(NO_PSUTIL, unit="%")
-    crowd = Crowd(contestant, server.ws_url(contestant.ws_path))
+    crowd = Crowd(contestant, server.ws(contestant.ws_path))
     await crowd.grow(tabs)
     await asyncio.sleep(1)
     pids = (server.worker, server.process.pid)
@@ -56,7 +57,7 @@ async def memory_per_1000(server: Server, contestant: Contestant, tabs: int) -> 
     """Growth of the worker's resident memory per 1000 connected tabs."""
     if not have_psutil():
         return Figure.missing(NO_PSUTIL, unit="MB")
-    crowd = Crowd(contestant, server.ws_url(contestant.ws_path))
+    crowd = Crowd(contestant, server.ws(contestant.ws_path))
     await crowd.grow(1)
     await asyncio.sleep(0.3)
     before = rss_mb(server.worker)

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.support.server import UVICORN_RELOAD, Server
+
 from ._browser import close_tabs, open_tabs, timed_restarts
 from ._contestants import OURS
 from ._saves import in_place, reversion
-from ._server import UVICORN_RELOAD, Server, write_site
+from ._server import reloading, write_site
 from ._stats import Figure
 
 if TYPE_CHECKING:  # playwright is optional at run time
@@ -49,7 +51,7 @@ async def dev_cells(
     cells: dict[str, dict[str, Figure]] = {cell: {} for cell, _ in ROWS}
     for dev in DEV_SERVERS:
         site = write_site(folder / f"dev-{dev.key}", OURS.app_file, OURS.script_file)
-        server = Server(site, command=dev.command)
+        server = reloading(site, command=dev.command)
         try:
             await asyncio.to_thread(server.wait_for_log, dev.warm_log)
             answers, _ = await _timed(server, saves, None)
@@ -69,7 +71,7 @@ async def _timed(
 ) -> tuple[list[float], list[float]]:
     app = server.folder / "app.py"
     source = app.read_text()
-    tabs = await open_tabs(context, OURS, server.url(), 1) if context else []
+    tabs = await open_tabs(context, OURS, server.url + "/", 1) if context else []
     try:
         return await timed_restarts(
             tabs, server.port, app, lambda m: reversion(source, m), saves, in_place

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.support.browser import find_chromium
+from tests.support.server import Server
+
 from ._browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WATCH_DOM,
     close_tabs,
     open_tabs,
     timed_restarts,
     timed_tab_saves,
+    watched_context,
 )
 from ._contestants import Contestant
 from ._cost import idle_cpu, memory_per_1000, throughput
@@ -27,7 +27,7 @@ from ._inprocess import app_cost
 from ._messages import message_cells
 from ._report import Cells, rows
 from ._saves import in_place, retitle, reversion
-from ._server import Server, write_site
+from ._server import reloading, write_site
 from ._stats import Figure
 
 if TYPE_CHECKING:  # playwright is optional at run time
@@ -69,8 +69,8 @@ def browser_missing(wanted: bool) -> str | None:
     """Why the browser cells cannot run, or ``None``."""
     if not wanted:
         return "skipped with --no-browser"
-    if importlib.util.find_spec("playwright") is None or not Path(CHROMIUM).exists():
-        return f"needs the playwright package and Chromium at {CHROMIUM}"
+    if find_chromium() is None:
+        return "needs Chromium on PATH (apt-get install chromium)"
     return None
 
 
@@ -80,18 +80,8 @@ async def chromium(missing: str | None) -> AsyncIterator[BrowserContext | str]:
     if missing is not None:
         yield missing
         return
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context()
-        await context.add_init_script(WATCH_DOM)
-        try:
-            yield context
-        finally:
-            await browser.close()
+    async with watched_context() as context:
+        yield context
 
 
 async def measure(
@@ -124,11 +114,11 @@ async def _measure_one(
     bare = write_site(
         folder / f"{contestant.key}-bare", contestant.app_file, contestant.script_file
     )
-    on = Server(site, *contestant.uvicorn_args)
-    off = Server(bare, env={"BENCH_HOT_RELOAD": "0"})
+    on = reloading(site, *contestant.uvicorn_args)
+    off = reloading(bare, env={"BENCH_HOT_RELOAD": "0"})
     try:
         cells = await _cost_cells(plan, contestant, on, off)
-        ws_url = on.ws_url(contestant.ws_path)
+        ws_url = on.ws(contestant.ws_path)
         counts, saves = list(plan.counts), plan.message_saves
         cells |= await message_cells(
             contestant, ws_url, site, counts, saves, plan.max_restart_clients
@@ -167,7 +157,7 @@ async def _full_reload_cells(
         why = context if isinstance(context, str) else "only fastapi-hot-reload morphs"
         return {cell: Figure.missing(why) for cell in RELOAD_CELLS}
     site = write_site(folder / "ours-reload", contestant.app_file, contestant.script_file)
-    server = Server(site, env={"BENCH_MORPH": "0"})
+    server = reloading(site, env={"BENCH_MORPH": "0"})
     try:
         cells = await _pixel_cells(plan, contestant, server, context, ".reload")
         _, pages = await _restarts(plan, server, context, 1, contestant)
@@ -185,7 +175,7 @@ async def _pixel_cells(
     cells = {}
     for count, name, pick in ((1, "px.1.first", 0), (5, "px.5.last", 1)):
         cell = name + suffix
-        tabs = await open_tabs(context, contestant, server.url(), count)
+        tabs = await open_tabs(context, contestant, server.url + "/", count)
         try:
             times = await timed_tab_saves(
                 tabs,
@@ -236,7 +226,7 @@ async def _restarts(
     source = app.read_text()
     tabs = []
     if count and contestant and not isinstance(context, str):
-        tabs = await open_tabs(context, contestant, server.url(), count)
+        tabs = await open_tabs(context, contestant, server.url + "/", count)
     try:
         return await timed_restarts(
             tabs, server.port, app, lambda m: reversion(source, m), plan.py_saves, in_place

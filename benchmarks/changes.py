@@ -16,15 +16,17 @@ import json
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import httpx
 import jinja2
 
+from tests.support.apps import write_app
+from tests.support.server import Server
+
 from ._messages import open_socket
-from ._server import Server
+from ._server import reloading
 from ._stats import percentile
 
 APP = """
@@ -91,9 +93,9 @@ async def timed_get(client: httpx.AsyncClient, path: str) -> float:
 
 async def size_rows(server: Server, site: Path, saves: int) -> list[str]:
     rows = []
-    socket = await open_socket(server.ws_url("/__hot_reload__/ws"))
+    socket = await open_socket(server.ws_url)
     await socket.recv()
-    async with httpx.AsyncClient(base_url=server.url(""), timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         for label, lines in SIZES.items():
             name = f"{label.replace(' ', '')}.html"
             path = site / "templates" / name
@@ -125,7 +127,7 @@ async def size_rows(server: Server, site: Path, saves: int) -> list[str]:
 async def chunked_rows(server: Server, site: Path, saves: int) -> list[str]:
     """The 33 KB template saved in place in 3 chunks, ``gap`` ms apart, as editors write big
     files: messages per save (1 is right), errors shown, last chunk→message."""
-    socket = await open_socket(server.ws_url("/__hot_reload__/ws"))
+    socket = await open_socket(server.ws_url)
     await socket.recv()
     path = site / "templates" / "33KB.html"
     rows = []
@@ -160,13 +162,13 @@ async def chunked_rows(server: Server, site: Path, saves: int) -> list[str]:
 
 async def batch_row(server: Server, site: Path, files: int) -> str:
     """GET latency while ``files`` new files are written and judged; one probe at a time."""
-    socket = await open_socket(server.ws_url("/__hot_reload__/ws"))
+    socket = await open_socket(server.ws_url)
     await socket.recv()
     latencies: list[float] = []
     done = asyncio.Event()
 
     async def probe() -> None:
-        async with httpx.AsyncClient(base_url=server.url(""), timeout=30) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             while not done.is_set():
                 latencies.append(await timed_get(client, "/t/8KB.html"))
 
@@ -200,14 +202,9 @@ async def batch_row(server: Server, site: Path, files: int) -> str:
 async def measure(saves: int, files: int) -> str:
     """Every row, on one server."""
     with tempfile.TemporaryDirectory(prefix="hot-reload-changes-") as folder:
-        site = Path(folder)
-        (site / "templates").mkdir()
-        (site / "static").mkdir()
-        (site / "app.py").write_text(textwrap.dedent(APP))
-        for label, lines in SIZES.items():
-            (site / "templates" / f"{label.replace(' ', '')}.html").write_text(template(lines))
-        (site / "templates" / "other.html").write_text("other")
-        server = Server(site)
+        sized = {f"templates/{k.replace(' ', '')}.html": template(n) for k, n in SIZES.items()}
+        site = write_app(Path(folder), app=APP, files={**sized, "templates/other.html": "other"})
+        server = reloading(site)
         try:
             await asyncio.sleep(0.5)  # the startup snapshot of file fingerprints
             sizes = await size_rows(server, site, saves) if saves else []

@@ -15,11 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.async_api import ConsoleMessage, Page, Request, async_playwright
+from playwright.async_api import ConsoleMessage, Page, Request
 
-from tests.conftest import Server, write_app
+from tests.support.apps import write_app
+from tests.support.server import Server
 
-from ._browser import CHROMIUM, CHROMIUM_ARGS, WATCH_DOM
+from ._browser import watched_context
 from ._saves import in_place
 
 PAGES = 10
@@ -99,17 +100,13 @@ async def measure(site: Path, count: int) -> list[str]:
     templates = site / "templates"
     server = Server(site, "--no-access-log")
     try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = await browser.new_context()
-            await context.add_init_script(WATCH_DOM)
+        async with watched_context() as context:
             tabs = [Tab(await context.new_page()) for _ in range(PAGES)]
             for number, tab in enumerate(tabs):
                 await tab.page.goto(f"{server.url}/p{number}.html")
             await connected(tabs)
             page = await saves(tabs, templates / "p3.html", CHILD.format("{}"), False, count)
             base = await saves(tabs, templates / "base.html", BASE, True, count)
-            await browser.close()
     finally:
         server.stop()
     return [
@@ -120,10 +117,9 @@ async def measure(site: Path, count: int) -> list[str]:
 
 def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        site = write_app(Path(folder) / "site")
-        (site / "templates" / "base.html").write_text(BASE.replace("{}", "start"))
-        for number in range(PAGES):
-            (site / "templates" / f"p{number}.html").write_text(CHILD.format(f"p{number}"))
+        pages = {f"templates/p{n}.html": CHILD.format(f"p{n}") for n in range(PAGES)}
+        files = {"templates/base.html": BASE.replace("{}", "start"), **pages}
+        site = write_app(Path(folder) / "site", files=files)
         rows = asyncio.run(measure(site, count))
     print(
         f"\n| {PAGES} tabs on {PAGES} pages | tabs updated (min..max) | save→pixels, that tab, "

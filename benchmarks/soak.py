@@ -23,8 +23,9 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import Server, page
-from tests.test_reliability import fds, inotify_watches, probe_app, raw_tab, rss_mib, tasks
+from tests.support.apps import page
+from tests.support.probes import fds, inotify_watches, probe_app, raw_tab, rss_mib, tasks
+from tests.support.server import Server
 
 Row = tuple[str, str]
 

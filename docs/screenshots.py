@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests._browser import CHROMIUM_ARGS, find_chromium
-from tests.conftest import Server
+from tests.support.browser import find_chromium, launch_options
+from tests.support.server import Server
 
 ROOT = Path(__file__).parent.parent
 OUT = Path(__file__).parent / "images"
@@ -41,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary, sync_playwright() as playwright:
         site = Path(temporary) / "myapp"
         shutil.copytree(ROOT / "examples" / "basic", site)
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**launch_options())
         page = browser.new_page(viewport={"width": 760, "height": 240})
         page.set_default_timeout(20_000)
         page.emulate_media(reduced_motion="reduce")  # photographed still, not mid-fade

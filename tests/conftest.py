@@ -1,156 +1,25 @@
-"""Shared fixtures: a real app on disk, served by a real uvicorn process on 127.0.0.1."""
+"""Shared fixtures (a real app on disk, served by a real uvicorn process on 127.0.0.1) and the
+lanes; the helpers themselves are in ``support/``."""
 
 from __future__ import annotations
 
-import json
-import os
+import inspect
 import re
-import subprocess
-import sys
-import textwrap
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import suppress
 from functools import partialmethod
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 from starlette.testclient import TestClient
-from websockets.sync.client import ClientConnection, connect
 
-from ._browser import TIMEOUT_MS
-
-APP = """
-import os
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from fastapi_hot_reload import HotReload
-
-templates = Jinja2Templates(directory="templates")
-app = FastAPI()
-app.add_middleware(HotReload, templates=templates, watch=["static"])
-app.mount("/static", StaticFiles(directory="static"), name="static")
-
-
-@app.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "index.html", {"pid": os.getpid()})
-
-
-@app.get("/{name}.html", response_class=HTMLResponse)
-async def page(request: Request, name: str) -> HTMLResponse:
-    return templates.TemplateResponse(request, name + ".html", {"pid": os.getpid()})
-
-
-@app.get("/pid")
-async def pid() -> int:
-    return os.getpid()
-"""
-
-BASE = """<!doctype html>
-<html><head><title>test</title><link rel="stylesheet" href="/static/style.css"></head>
-<body>{% block content %}{% endblock %}</body></html>
-"""
-
-
-def write_app(folder: Path, body: str = '<h1 id="title">first</h1>') -> Path:
-    """A FastAPI app with a base template, a page extending it and a static folder."""
-    (folder / "templates").mkdir(parents=True, exist_ok=True)
-    (folder / "static").mkdir(exist_ok=True)
-    (folder / "app.py").write_text(textwrap.dedent(APP))
-    (folder / "templates" / "base.html").write_text(BASE)
-    page(folder, body)
-    (folder / "static" / "style.css").write_text("h1 { color: rgb(0, 0, 255); }\n")
-    return folder
-
-
-def page(folder: Path, body: str) -> Path:
-    """Write ``templates/index.html`` with ``body`` as its content block."""
-    path = folder / "templates" / "index.html"
-    text = '{% extends "base.html" %}{% block content %}' + body + "{% endblock %}\n"
-    path.write_text(text)
-    return path
-
-
-class Server:
-    """A uvicorn process serving ``app:app`` from a folder, on a free port of 127.0.0.1."""
-
-    def __init__(
-        self,
-        folder: Path,
-        *args: str,
-        env: dict[str, str] | None = None,
-        prefix: Sequence[str] = (),
-        command: Sequence[str] = ("-m", "uvicorn", "app:app"),
-        listen: Sequence[str] = ("--host", "127.0.0.1", "--port", "0"),
-    ) -> None:
-        """``prefix`` runs the server through a wrapper command (``setpriv ...``); ``command``
-        is what Python runs, before ``listen`` (a free port of 127.0.0.1) and ``args``."""
-        self.process = subprocess.Popen(
-            [*prefix, sys.executable, *command, *listen, *args],
-            cwd=folder,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._started = threading.Event()
-        self._port = 0
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._started.wait(30):
-            self.stop()
-            raise RuntimeError("uvicorn did not start:\n" + self.log)
-        self.url = f"http://127.0.0.1:{self._port}"
-        self.ws_url = f"ws://127.0.0.1:{self._port}/__hot_reload__/ws"
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if found := re.search(r"Running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE):
-                self._port = int(found[1])
-                self._started.set()
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for_log(self, pattern: str, timeout: float = 30, start: int = 0) -> str:
-        """The first log line from line ``start`` on that matches ``pattern``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.lines[start:]:
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.02)
-        raise AssertionError(f"no log line matches {pattern!r}:\n{self.log}")
-
-    def get(self, path: str = "/", headers: dict[str, str] | None = None) -> httpx.Response:
-        return httpx.get(self.url + path, headers=headers, timeout=10)
-
-    def pid(self) -> int:
-        return int(self.get("/pid").json())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+from .support import lanes
+from .support.apps import write_app
+from .support.browser import TIMEOUT_MS
+from .support.server import Server, Tab
 
 
 @pytest.fixture(autouse=True)
@@ -183,16 +52,6 @@ def server(app_dir: Path) -> Iterator[Server]:
     running.stop()
 
 
-def untimed(message: dict[str, object]) -> dict[str, object]:
-    """``message`` without its ``t`` (when the server saw the change), once that is checked to
-    be a time of the last minute in milliseconds since the epoch."""
-    if "t" in message:
-        seen = message.pop("t")
-        assert isinstance(seen, int)
-        assert abs(time.time() * 1000 - seen) < 60_000
-    return message
-
-
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser profile on the module's ``browser`` (each browser test module has one)."""
@@ -202,34 +61,68 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     opened.close()
 
 
-class Tab:
-    """A websocket client standing in for one open browser tab."""
-
-    def __init__(self, url: str) -> None:
-        self._stack = ExitStack()
-        self.socket: ClientConnection = self._stack.enter_context(connect(url, open_timeout=10))
-        self.hello = self.next()
-        assert self.hello["type"] == "hello"
-
-    def next(self, timeout: float = 10) -> dict[str, object]:
-        return untimed(json.loads(self.socket.recv(timeout=timeout)))
-
-    def assert_quiet(self, seconds: float = 0.5) -> None:
-        """Nothing more arrives for ``seconds`` (a generous bound, not a timing goal)."""
-        with pytest.raises(TimeoutError):
-            extra = self.socket.recv(timeout=seconds)
-            pytest.fail(f"unexpected message: {extra!r}")
-
-    def close(self) -> None:
-        self._stack.close()
-
-
 @pytest.fixture
 def tabs(server: Server) -> Iterator[list[Tab]]:
     opened = [Tab(server.ws_url), Tab(server.ws_url)]
     yield opened
     for tab in opened:
         tab.close()
+
+
+#: Modules whose tests run the tools themselves (ruff, mypy, a wheel build, the benchmarks).
+SLOW_MODULES = {"test_quality", "test_package", "test_benchmarks"}
+#: What in a test, or in a fixture it uses, starts a real server process or drives Chromium.
+_SERVER_SIGNS = ("Server(", "Popen(", "subprocess.run(", "uvicorn.run(", "Hypercorn")
+_BROWSER_SIGNS = ("chromium(",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The lanes: ``server`` (a real server process), ``browser`` (a real Chromium), ``slow``
+    (the tools, the benchmarks), read off what each test and its fixtures do; the quick lane
+    runs ``-m "not server and not browser and not slow"``."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue  # pragma: no cover - every test here is a function
+        source = _sources(item)
+        if any(sign in source for sign in _BROWSER_SIGNS) or "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+        if any(sign in source for sign in _SERVER_SIGNS) or "server" in item.fixturenames:
+            item.add_marker(pytest.mark.server)
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+def _sources(item: pytest.Function) -> str:
+    """The source of the test, of every fixture it uses, and of every function of their modules
+    they call, and so on."""
+    definitions = item._fixtureinfo.name2fixturedefs  # pytest has no public way
+    pending = [item.function, *(d[-1].func for d in definitions.values())]
+    seen: set[object] = set()
+    texts = []
+    while pending:
+        function = pending.pop()
+        if function in seen:
+            continue
+        seen.add(function)
+        with suppress(OSError, TypeError):
+            text = inspect.getsource(function)
+            texts.append(text)
+            module = vars(inspect.getmodule(function) or object)
+            for name in re.findall(r"\b(\w+)\(", text):
+                if inspect.isfunction(module.get(name)):
+                    pending.append(module[name])
+    return "\n".join(texts)
+
+
+@pytest.fixture(autouse=True)
+def _lane(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that starts a server or a browser without its lane's marker fails: the quick lane
+    never starts one by accident."""
+    with lanes.entered(
+        server=request.node.get_closest_marker("server") is not None,
+        browser=request.node.get_closest_marker("browser") is not None,
+    ):
+        yield
 
 
 @pytest.fixture

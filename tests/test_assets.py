@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.changes.classify import action
 
-from .conftest import Server, Tab
+from .support.server import Server, Tab
 
 
 def test_stylesheet_save_sends_css_with_path_relative_to_its_folder(

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import (
+from .support.apps import page, write_app
+from .support.browser import (
     Relay,
     Watched,
     assert_line,
@@ -24,7 +25,7 @@ from ._browser import (
     hold_first,
     open_tab,
 )
-from .conftest import Server, page, write_app
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -71,9 +72,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     """The site, written before any server starts: no stray change reaches an open tab."""
-    folder = write_app(tmp_path / "site", INDEX.format("first"))
-    (folder / "templates" / "other.html").write_text(OTHER)
-    return folder
+    return write_app(
+        tmp_path / "site", INDEX.format("first"), files={"templates/other.html": OTHER}
+    )
 
 
 def test_template_save_updates_every_open_tab_without_restart(

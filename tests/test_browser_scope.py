@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Request, expect
 
-from ._browser import Watched, chromium, hold_first
-from ._htmx import htmx_js
-from .conftest import Server, write_app
+from .support.apps import write_app
+from .support.browser import Watched, chromium, hold_first
+from .support.htmx import htmx_js
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -117,12 +118,9 @@ def left_alone(*tabs: Tab) -> Iterator[None]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Path, Server]]:
-    folder = write_app(tmp_path / "site")
-    for name, text in PAGES.items():
-        (folder / "templates" / name).write_text(text)
+    files = {f"templates/{name}": text for name, text in PAGES.items()}
+    folder = write_app(tmp_path / "site", routes=ROW, files=files)
     shutil.copy(htmx_js(), folder / "static" / "htmx.min.js")
-    with (folder / "app.py").open("a") as app:
-        app.write(ROW)
     server = Server(folder)
     yield folder, server
     server.stop()

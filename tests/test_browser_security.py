@@ -10,8 +10,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import TIMEOUT_MS, Watched, chromium
-from .conftest import Server, page, write_app
+from .support.apps import page, write_app
+from .support.browser import TIMEOUT_MS, Watched, chromium
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -80,13 +81,13 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
-    folder = write_app(tmp_path / "site", STRICT.format("first"))
-    app = folder / "app.py"
-    app.write_text(app.read_text() + ROUTES.replace("ATTACK_PAGE", repr(ATTACK)))
-    (folder / "templates" / "broken.html").write_text(
-        f'<p>{{{{ "{SECRET}" }}}}</p>\n<p>{{{{ missing.attribute }}}}</p>\n'
+    broken = f'<p>{{{{ "{SECRET}" }}}}</p>\n<p>{{{{ missing.attribute }}}}</p>\n'
+    return write_app(
+        tmp_path / "site",
+        STRICT.format("first"),
+        routes=ROUTES.replace("ATTACK_PAGE", repr(ATTACK)),
+        files={"templates/broken.html": broken},
     )
-    return folder
 
 
 def test_strict_nonce_policy_page_connects_and_updates_without_violations(

@@ -26,7 +26,8 @@ from fastapi_hot_reload._middleware.hub import Hub
 from fastapi_hot_reload._middleware.tracking import Rendered
 from fastapi_hot_reload._protocol import change
 
-from .conftest import Server, Tab, page, untimed
+from .support.apps import page
+from .support.server import Server, Tab, untimed
 
 #: About 50 KB with a block left open until the end: any prefix of it fails to compile.
 BIG_TEMPLATE = (

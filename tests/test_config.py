@@ -19,7 +19,7 @@ from starlette.types import Message
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.config import checked_path, decide, production_signs, switch
 
-from .conftest import Server
+from .support.server import Server
 
 ACCEPTED = "expected 1, true, yes, on \\(on\\) or 0, false, no, off \\(off\\)"
 

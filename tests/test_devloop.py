@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from ._browser import Watched, chromium, expect_connected, open_tab
-from ._htmx import htmx_js
-from .conftest import Server, page, write_app
+from .support.apps import page, write_app
+from .support.browser import Watched, chromium, expect_connected, open_tab
+from .support.htmx import htmx_js
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -62,9 +63,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
-    folder = write_app(tmp_path / "site", '<h1 id="title">first</h1>')
-    app = folder / "app.py"
-    app.write_text(app.read_text() + ROUTES)
+    folder = write_app(tmp_path / "site", routes=ROUTES)
     shutil.copy(htmx_js(), folder / "static" / "htmx.min.js")
     return folder
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Server, Tab, page
+from .support.apps import page
+from .support.server import Server, Tab
 
 
 def in_place(path: Path, text: str) -> None:

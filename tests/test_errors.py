@@ -16,7 +16,8 @@ from starlette.types import Receive, Scope, Send
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.errors import source_around
 
-from .conftest import Server, Tab, page
+from .support.apps import page
+from .support.server import Server, Tab
 
 BROKEN = '{% extends "base.html" %}{% block content %}\n<h1>\n{% if x %}\n</h1>{% endblock %}\n'
 

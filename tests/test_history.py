@@ -12,7 +12,7 @@ from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.changes.history import History
 from fastapi_hot_reload._middleware.routes import _tab_rev
 
-from .conftest import untimed
+from .support.server import untimed
 
 
 def change(rev: int) -> dict[str, object]:

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Request, expect
 
 from . import test_browser
-from ._browser import Watched
-from ._htmx import htmx_js
-from .conftest import Server
+from .support.browser import Watched
+from .support.htmx import htmx_js
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 browser = test_browser.browser  # the same fixture: one Chromium per module

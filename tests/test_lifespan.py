@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Server, Tab
+from .support.server import Server, Tab
 
 
 def interrupt(server: Server) -> str:

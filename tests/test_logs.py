@@ -25,7 +25,7 @@ from fastapi_hot_reload._middleware import logs as _logs
 from fastapi_hot_reload._middleware.hub import Hub
 from fastapi_hot_reload._middleware.logs import HEADER, Capture, Consoles, browser_level
 
-from .conftest import Server
+from .support.server import Server
 
 views = logging.getLogger("app.views")
 

@@ -25,7 +25,7 @@ from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.config import log_where_uvicorn_logs
 from fastapi_hot_reload._middleware.hub import Hub
 
-from .conftest import untimed
+from .support.server import untimed
 
 
 def page_app(**options: object) -> HotReload:

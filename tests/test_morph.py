@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from ._browser import Watched, assert_line, chromium, expect_connected, open_tab
-from ._htmx import htmx_js
-from .conftest import Server, write_app
+from .support.apps import write_app
+from .support.browser import Watched, assert_line, chromium, expect_connected, open_tab
+from .support.htmx import htmx_js
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -82,19 +83,14 @@ def stateful(title: str, extra: str = "") -> str:
     return STATEFUL.replace("TITLE", title).replace("EXTRA", extra)
 
 
-def write_site(folder: Path, *args: str) -> Path:
-    write_app(folder)
-    app = folder / "app.py"
-    app.write_text(app.read_text() + ROUTES)
-    (folder / "templates" / "base.html").write_text(BASE)
-    (folder / "templates" / "index.html").write_text(stateful("first"))
-    (folder / "static" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
-    return folder
-
-
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
-    return write_site(tmp_path / "site")
+    files = {
+        "templates/base.html": BASE,
+        "templates/index.html": stateful("first"),
+        "static/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    }
+    return write_app(tmp_path / "site", routes=ROUTES, files=files)
 
 
 def put_state(tab: Watched) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from ._browser import chromium
-from .conftest import Server, write_app
+from .support.apps import write_app
+from .support.browser import chromium
+from .support.server import Server
 
 pytestmark = pytest.mark.browser
 

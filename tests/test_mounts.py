@@ -16,7 +16,7 @@ from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.changes import mounts as _mounts
 from fastapi_hot_reload._middleware.changes import pipeline as _changes
 
-from .conftest import Server, Tab
+from .support.server import Server, Tab
 
 #: Real lines, trimmed: WSL2 with a Windows drive, Docker Desktop on a Mac with three kinds of
 #: bind mount, an NFS home, a space in a path, and optional fields before the separator.

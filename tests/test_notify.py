@@ -14,7 +14,8 @@ from starlette.types import Message
 from fastapi_hot_reload import HotReload, notify
 from fastapi_hot_reload._middleware.notify import notify_response
 
-from .conftest import Server, Tab, untimed, write_app
+from .support.apps import write_app
+from .support.server import Server, Tab, untimed
 
 ROUTES = """
 
@@ -36,8 +37,7 @@ async def build_done(request: Request) -> object:
 
 @pytest.fixture
 def notify_server(tmp_path: Path) -> Iterator[Server]:
-    site = write_app(tmp_path / "site")
-    (site / "app.py").write_text((site / "app.py").read_text() + ROUTES)
+    site = write_app(tmp_path / "site", routes=ROUTES)
     running = Server(site)
     running.wait_for_log("hot reload on")
     yield running

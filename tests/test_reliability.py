@@ -23,35 +23,18 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from fastapi_hot_reload._middleware.changes import watcher as _watcher
 
-from .conftest import BASE, Server, Tab, page, untimed, write_app
+from .support.apps import BASE, page
+from .support.probes import fds, inotify_watches, probe_app, raw_tab, rss_mib, tasks
+from .support.server import Server, Tab, untimed
 
-DEBUG_ROUTE = """
-
-import asyncio
-
-
-@app.get("/debug/tasks")
-async def debug_tasks() -> int:
-    return len(asyncio.all_tasks())
-"""
 SHORT_PINGS = ("--ws-ping-interval", "1", "--ws-ping-timeout", "1")
 SETTLE = 20.0  # seconds: hang guard for the server to get back to its baseline
-
-
-def probe_app(folder: Path, options: str = 'watch=["static"]') -> Path:
-    """The shared test app with a ``/debug/tasks`` route and its middleware ``options``."""
-    write_app(folder)
-    app = folder / "app.py"
-    text = app.read_text().replace('watch=["static"]', options)
-    app.write_text(text + DEBUG_ROUTE)
-    return folder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -74,37 +57,6 @@ def pinging(tmp_path: Path) -> Iterator[Server]:
     running = Server(probe_app(tmp_path / "site"), *SHORT_PINGS)
     yield running
     running.stop()
-
-
-# What the server holds, read from outside.
-
-
-def fds(server: Server) -> int:
-    return len(os.listdir(f"/proc/{server.process.pid}/fd"))
-
-
-def rss_mib(server: Server) -> float:
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-    return int(kib) / 1024
-
-
-def tasks(server: Server) -> int:
-    return int(httpx.get(server.url + "/debug/tasks", timeout=10).json())
-
-
-def inotify_watches(pid: int) -> int | None:
-    """Watches on the process's inotify instances; ``None`` when it has none (polling)."""
-    found = None
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:inotify":
-                continue
-            info = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
-        except OSError:  # closed while we looked
-            continue
-        found = (found or 0) + info.count("inotify wd:")
-    return found
 
 
 def settle(probe: Callable[[], int], target: int) -> int:
@@ -146,26 +98,6 @@ async def tab(server: Server, opened: list[ClientConnection]) -> ClientConnectio
 async def next_message(socket_: ClientConnection) -> dict[str, object]:
     with anyio.fail_after(10):
         return untimed(json.loads(await socket_.recv()))
-
-
-def raw_tab(server: Server, receive_buffer: int = 4096) -> socket.socket:
-    """A websocket on a bare socket: after the handshake it reads and answers nothing."""
-    host, port = server.url.removeprefix("http://").split(":")
-    peer = socket.socket()
-    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-    peer.settimeout(10)
-    peer.connect((host, int(port)))
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /__hot_reload__/ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    peer.sendall(request.encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += peer.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return peer
 
 
 def read_to_end(peer: socket.socket) -> bytes:

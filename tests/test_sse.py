@@ -26,8 +26,9 @@ from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware import sse as _sse
 
 from . import test_browser
-from ._browser import Watched
-from .conftest import Server, Tab, page, untimed
+from .support.apps import page
+from .support.browser import Watched
+from .support.server import Server, Tab, untimed
 
 browser = test_browser.browser  # the same fixture: one Chromium per module
 EVENTS = "/__hot_reload__/events"

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 from fastapi_hot_reload import HotReload
 from fastapi_hot_reload._middleware.trust import MAX_REFUSED, Trust
 
-from .conftest import Server
+from .support.server import Server
 
 PAGE = "<html><body><p>hi</p></body></html>"
 #: What a browser's navigation asks for.

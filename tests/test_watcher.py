@@ -19,7 +19,8 @@ from fastapi_hot_reload._middleware.changes.watcher import (
     watch_folders,
 )
 
-from .conftest import Server, Tab, write_app
+from .support.apps import write_app
+from .support.server import Server, Tab
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup

@@ -12,14 +12,10 @@
 //
 // Scripts are never run: a script cloned from a parsed document stays inert. The caller reloads
 // the page instead when its scripts changed.
-import { BUST_PATTERN } from './protocol.js';
+import { mergeHead } from './head.js';
+import { restoreView, saveView } from './view.js';
 
 var PERMANENT = ['data-hot-reload-permanent', 'hx-preserve'];
-
-// Head elements the server sent (the page as loaded, then what morphs inserted): only these may
-// be removed, so styles or scripts that the page's own JS added to <head> (htmx's indicator
-// styles, say) stay. Module scripts run before DOMContentLoaded, before most such additions.
-var served = new WeakSet(document.head ? document.head.children : []);
 
 // Morph `liveRoot` into `newRoot` (an element from another document). With <html> roots the
 // <head> is merged and new stylesheets load before the body changes, then old ones go: the page
@@ -44,51 +40,6 @@ function patchTree(live, fresh) {
     if (!ctx.matched.has(node)) node.remove();
   });
   restoreView(view);
-}
-
-// --- <head>: elements compared whole; unchanged ones are kept (never fetched again) ---------
-
-// What makes two head elements the same. Not a nonce: it is new on every response (and hidden
-// from the live page's markup); not the cache-busting parameter of a stylesheet swapped in place.
-export function sameKey(node) {
-  return node.outerHTML.replace(/ nonce="[^"]*"/g, '').replace(BUST_PATTERN, '');
-}
-
-function mergeHead(liveHead, freshHead) {
-  var live = new Map();
-  var stale = [];
-  Array.from(liveHead.children).forEach(function (node) {
-    var key = sameKey(node);
-    if (!live.has(key)) live.set(key, node);
-    else if (served.has(node)) stale.push(node); // a duplicate
-  });
-  var loads = [];
-  var previous = null;
-  var wanted = new Set();
-  Array.from(freshHead ? freshHead.children : []).forEach(function (fresh) {
-    var key = sameKey(fresh);
-    var node = live.get(key);
-    if (!node || wanted.has(key)) {
-      node = document.importNode(fresh, true);
-      served.add(node);
-      if (node.localName === 'link' && /\bstylesheet\b/i.test(node.rel)) loads.push(loaded(node));
-      if (previous) previous.after(node);
-      else liveHead.prepend(node);
-    }
-    wanted.add(key);
-    previous = node;
-  });
-  live.forEach(function (node, key) {
-    if (!wanted.has(key) && served.has(node)) stale.push(node);
-  });
-  return { loads: loads, stale: stale };
-}
-
-function loaded(link) {
-  return new Promise(function (resolve) {
-    link.addEventListener('load', resolve, { once: true });
-    link.addEventListener('error', resolve, { once: true }); // a broken link must not stall
-  });
 }
 
 // --- The body: match, patch, insert, remove ---------------------------------------------------
@@ -284,39 +235,5 @@ function patchAttributes(live, fresh) {
 function patchTemplate(live, fresh) {
   if (live.innerHTML !== fresh.innerHTML) {
     live.content.replaceChildren(document.importNode(fresh.content, true));
-  }
-}
-
-// --- What the browser could lose while nodes move: scroll, focus, caret ---------------------
-
-function saveView(doc) {
-  var scrolled = [];
-  doc.querySelectorAll('*').forEach(function (element) {
-    if (element.scrollTop || element.scrollLeft) {
-      scrolled.push([element, element.scrollTop, element.scrollLeft]);
-    }
-  });
-  var active = doc.activeElement;
-  var caret = active && typeof active.selectionStart === 'number';
-  return {
-    scrolled: scrolled,
-    active: active,
-    selection: caret ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null,
-  };
-}
-
-function restoreView(view) {
-  view.scrolled.forEach(function (entry) {
-    var element = entry[0];
-    if (element.isConnected && (element.scrollTop !== entry[1] || element.scrollLeft !== entry[2])) {
-      element.scrollTo({ top: entry[1], left: entry[2], behavior: 'instant' });
-    }
-  });
-  var active = view.active;
-  if (!active || !active.isConnected) return;
-  if (active.ownerDocument.activeElement !== active) active.focus({ preventScroll: true });
-  var sel = view.selection;
-  if (sel && (active.selectionStart !== sel[0] || active.selectionEnd !== sel[1])) {
-    active.setSelectionRange(sel[0], sel[1], sel[2]);
   }
 }

@@ -3,7 +3,8 @@
 // Settings from the script tag: data-morph="false" (always reload), data-method (a page that
 // answered a POST is never fetched again nor reloaded: that would send the form again).
 import { explain, explainReload, log, setState } from './log.js';
-import { morph, sameKey } from './morph.js';
+import { sameKey } from './head.js';
+import { morph } from './morph.js';
 import * as wire from './protocol.js';
 
 var reloading = false;

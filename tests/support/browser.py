@@ -1,4 +1,5 @@
-"""Helpers for the browser tests: finding Chromium, watching a page, and a cuttable TCP relay."""
+"""One Chromium launcher (one argument list, one lookup of the binary) for tests and benchmarks,
+and the browser tests' helpers: watching a page, and a cuttable TCP relay."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from . import lanes
 
 #: Flags for a quiet, offline, headless Chromium that only ever talks to 127.0.0.1.
 CHROMIUM_ARGS = [
@@ -59,6 +62,21 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def launch_options(*args: str, **options: Any) -> dict[str, Any]:
+    """What ``playwright.chromium.launch`` takes, sync or async: the system Chromium, headless,
+    with ``CHROMIUM_ARGS`` and ``args``."""
+    lanes.check("browser")
+    executable = find_chromium()
+    if executable is None:
+        raise LookupError("no Chromium found on PATH; install it with: apt-get install chromium")
+    return {
+        "executable_path": executable,
+        "headless": True,
+        "args": [*CHROMIUM_ARGS, *args],
+        **options,
+    }
+
+
 def hold_first(page: Page, pattern: str) -> list[Route]:
     """Hold back the first request for ``pattern`` (``continue_()`` it from the list returned,
     once it holds it); every later one goes through: a client that arrives late, once."""
@@ -76,19 +94,17 @@ def hold_first(page: Page, pattern: str) -> list[Route]:
 
 @contextmanager
 def chromium(*args: str, **options: Any) -> Iterator[Browser]:
-    """The system Chromium, headless, with ``CHROMIUM_ARGS`` and ``args``; skipped without one
-    (a failure on CI, which must install it)."""
-    executable = find_chromium()
-    if executable is None:
-        message = "no Chromium found on PATH for the browser tests"
+    """``launch_options(*args, **options)`` launched; skipped without a Chromium (a failure on
+    CI, which must install it)."""
+    try:
+        launch = launch_options(*args, **options)
+    except LookupError as missing:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI must install it (apt-get install chromium)")
-        pytest.skip(f"{message}; install it with: apt-get install chromium")
+            pytest.fail(f"{missing} (CI must install it)")
+        pytest.skip(str(missing))
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *args], **options
-        )
+        launched = playwright.chromium.launch(**launch)
         yield launched
         launched.close()
 
