@@ -63,7 +63,7 @@ class StandbyProcess:
     """One standby as the supervisor sees it: a pipe for commands, a thread reading its events."""
 
     def __init__(
-        self, settings: Settings, files: dict[str, str | None], events: queue.Queue[Any]
+        self, settings: Settings, files: dict[str, str | None], events: queue.SimpleQueue[Any]
     ) -> None:
         read, write = os.pipe()
         self.files = files  # the modules it imports ahead, and where each comes from
@@ -80,7 +80,7 @@ class StandbyProcess:
         reader = threading.Thread(target=self._read, args=(read, events), daemon=True)
         reader.start()
 
-    def _read(self, fd: int, events: queue.Queue[Any]) -> None:
+    def _read(self, fd: int, events: queue.SimpleQueue[Any]) -> None:
         with open(fd, "rb") as pipe:
             for line in pipe:
                 event = json.loads(line)
@@ -143,7 +143,7 @@ class Supervisor:
         )
         self.filter = FileFilter(self.config)
         self.env_file = Path(options.env_file).resolve() if options.env_file else None
-        self.events: queue.Queue[Any] = queue.Queue()
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.stopping = threading.Event()
         self.files: dict[str, str | None] = {}  # third-party modules the app imports
         self.retired: list[StandbyProcess] = []
@@ -190,6 +190,8 @@ class Supervisor:
         )
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # A SimpleQueue: its put() is reentrant. A signal handler runs in the main thread,
+        # maybe while it holds a Queue's lock inside get(): Queue.put() would wait forever.
         self.events.put(None)
 
     def _spawn(self) -> StandbyProcess:
