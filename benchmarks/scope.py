@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -116,6 +117,7 @@ async def measure(site: Path, count: int) -> list[str]:
 
 
 def main(count: int) -> None:
+    os.environ["FASTAPI_HOT_RELOAD"] = "1"  # its servers are plain uvicorn: on when asked
     with tempfile.TemporaryDirectory() as folder:
         pages = {f"templates/p{n}.html": CHILD.format(f"p{n}") for n in range(PAGES)}
         files = {"templates/base.html": BASE.replace("{}", "start"), **pages}

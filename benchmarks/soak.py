@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -351,6 +352,7 @@ async def polling_soak(root: Path) -> None:
 
 
 async def main(quick: bool) -> None:
+    os.environ["FASTAPI_HOT_RELOAD"] = "1"  # its servers are plain uvicorn: on when asked
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 16384)), hard))
     with tempfile.TemporaryDirectory() as temporary:

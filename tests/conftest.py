@@ -22,6 +22,16 @@ from .support.browser import TIMEOUT_MS
 from .support.server import Server, Tab
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _switched_on() -> Iterator[None]:
+    """Hot reload is on, as a developer turns it on under a plain ``uvicorn app:app``: no
+    reloader starts pytest (or the servers the tests start). For every fixture, module-scoped
+    ones too; the tests of the default unset it with ``monkeypatch``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FASTAPI_HOT_RELOAD", "1")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _requests_to_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     """``TestClient`` asks for ``localhost``, as the developer's browser does.
@@ -72,7 +82,7 @@ def tabs(server: Server) -> Iterator[list[Tab]]:
 #: Modules whose tests run the tools themselves (ruff, mypy, a wheel build, the benchmarks).
 SLOW_MODULES = {"test_quality", "test_package", "test_benchmarks"}
 #: What in a test, or in a fixture it uses, starts a real server process or drives Chromium.
-_SERVER_SIGNS = ("Server(", "Popen(", "subprocess.run(", "uvicorn.run(", "Hypercorn")
+_SERVER_SIGNS = ("Server(", "Nginx(", "Popen(", "subprocess.run(", "uvicorn.run(", "Hypercorn")
 _BROWSER_SIGNS = ("chromium(",)
 
 
@@ -93,8 +103,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _sources(item: pytest.Function) -> str:
-    """The source of the test, of every fixture it uses, and of every function of their modules
-    they call, and so on."""
+    """The source of the test, of every fixture it uses, and of every test helper they call
+    (a function of ``tests``, not of the code under test), and so on."""
     definitions = item._fixtureinfo.name2fixturedefs  # pytest has no public way
     pending = [item.function, *(d[-1].func for d in definitions.values())]
     seen: set[object] = set()
@@ -109,8 +119,9 @@ def _sources(item: pytest.Function) -> str:
             texts.append(text)
             module = vars(inspect.getmodule(function) or object)
             for name in re.findall(r"\b(\w+)\(", text):
-                if inspect.isfunction(module.get(name)):
-                    pending.append(module[name])
+                called = module.get(name)
+                if inspect.isfunction(called) and called.__module__.startswith("tests."):
+                    pending.append(called)
     return "\n".join(texts)
 
 

@@ -56,15 +56,22 @@ async def test_send_reaches_only_the_tab_subscribed_under_that_name() -> None:
     assert not hub.send("page-1", {"type": "log"})
 
 
-async def test_a_name_subscribed_again_belongs_to_the_newest_socket() -> None:
+async def test_a_name_belongs_to_the_first_socket_that_claims_it() -> None:
+    """A second socket with a tab's id (another client that learned it) gets none of its
+    messages; once the first has gone, the next one to claim the name gets them."""
     hub = Hub()
-    with hub.subscribe("page") as old:
-        with hub.subscribe("page") as new:
-            hub.send("page", {"n": 1})
-            assert json.loads(new.receive_nowait()) == {"n": 1}
-        assert not hub.send("page", {"n": 2})  # the newest left; the old one is not it
-        with pytest.raises(anyio.WouldBlock):
-            old.receive_nowait()
+    with hub.subscribe("page") as first:
+        with hub.subscribe("page") as second:
+            assert hub.send("page", {"n": 1})
+            assert json.loads(first.receive_nowait()) == {"n": 1}
+            with pytest.raises(anyio.WouldBlock):
+                second.receive_nowait()
+        assert hub.send("page", {"n": 2})  # the second left: the first still holds the name
+        assert json.loads(first.receive_nowait()) == {"n": 2}
+    assert not hub.claimed("page")
+    with hub.subscribe("page") as again:
+        assert hub.send("page", {"n": 3})
+        assert json.loads(again.receive_nowait()) == {"n": 3}
 
 
 async def test_send_to_a_tab_that_cannot_keep_up_drops_it() -> None:

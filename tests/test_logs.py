@@ -109,6 +109,31 @@ def test_records_of_a_request_go_to_the_tab_named_in_its_header_and_no_other() -
         assert fenced(hot_reload, two) == []
 
 
+def test_page_ids_are_random_and_unguessable() -> None:
+    """128 random bits each: one page's id tells nothing of the next one's."""
+    with TestClient(app()) as client:
+        ids = [page_id(client.get("/").text) for _ in range(50)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(found) == 22 for found in ids)  # 16 bytes, base64url
+    prefixes = {found[:8] for found in ids}
+    assert len(prefixes) == len(ids)  # no shared prefix, no counter
+
+
+def test_a_second_socket_with_a_tabs_id_gets_none_of_its_records() -> None:
+    hot_reload = app()
+    with TestClient(hot_reload) as client:
+        page = page_id(client.get("/").text)
+        with client.websocket_connect(f"/__hot_reload__/ws?page={page}") as first:
+            assert first.receive_json()["type"] == "hello"
+            assert fenced(hot_reload, first)[0]["records"][0]["text"] == "rendering index"
+            with client.websocket_connect(f"/__hot_reload__/ws?page={page}") as second:
+                assert second.receive_json()["type"] == "hello"
+                client.get("/api?who=first", headers={HEADER: page})
+                assert fenced(hot_reload, second) == []
+                [message] = fenced(hot_reload, first)
+                assert message["records"][0]["text"] == "api called for first"
+
+
 def test_records_for_a_tab_not_connected_yet_wait_for_it() -> None:
     hot_reload = app()
     with TestClient(hot_reload) as client:

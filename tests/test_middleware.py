@@ -185,7 +185,7 @@ def test_users_own_lifespan_keeps_working(caplog: pytest.LogCaptureFixture) -> N
     with caplog.at_level(logging.INFO, "fastapi_hot_reload"), TestClient(app) as client:
         assert client.get("/state").json() == "connected"
     assert events == ["startup", "shutdown"]
-    assert "hot reload on, watching nothing" in caplog.text
+    assert "hot reload on (FASTAPI_HOT_RELOAD=1), watching nothing" in caplog.text
 
 
 def test_failing_app_startup_starts_no_watcher(

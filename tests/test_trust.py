@@ -139,12 +139,36 @@ def test_allowed_hosts_match_whole_names_only(allowed: list[str], host: str) -> 
 
 
 @pytest.mark.parametrize(
-    "value", ["http://dev.example", "dev.example:8000", "dev.example/", "user@dev", "*example"]
-)
-def test_allowed_hosts_take_names_not_urls(value: str) -> None:
+    "value",
+    ["http://dev.example", "dev.example:8000", "dev.example/", "user@dev", "*example", "*.",
+     ".", "..", "*..", "**", "*.*"],
+)  # fmt: skip
+def test_allowed_hosts_take_names_not_urls_or_patterns_of_no_host(value: str) -> None:
     with pytest.raises(ValueError, match="allowed_hosts: expected a host name") as error:
         site(allowed_hosts=[value])
-    assert str(error.value).endswith(f"(no scheme, no port), got {value!r}")
+    assert str(error.value).endswith(f"or '*' for any host, got {value!r}")
+
+
+@pytest.mark.parametrize("value", ["*", " * "])
+def test_only_a_lone_star_means_any_host(value: str) -> None:
+    assert "data-hot-reload" in client_for("any.example", allowed_hosts=[value]).get("/").text
+
+
+def test_null_is_no_origin_of_yours() -> None:
+    with pytest.raises(ValueError, match="'null' is the origin of every sandboxed iframe"):
+        site(allowed_origins=["null"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["dev.example", "https://", "ftp://dev.example", "https://dev.example/app",
+     "https://dev.example?x", "https://user@dev.example", "*", "https://*.example",
+     "chrome-extension://abc"],
+)  # fmt: skip
+def test_allowed_origins_take_http_origins(value: str) -> None:
+    with pytest.raises(ValueError, match="allowed_origins: expected an origin like") as error:
+        site(allowed_origins=[value])
+    assert str(error.value).endswith(f"got {value!r}")
 
 
 @pytest.mark.parametrize("option", ["allowed_hosts", "allowed_origins"])

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import _protocol as wire
@@ -48,22 +49,58 @@ def checked_path(path: object) -> str:
     return path
 
 
-def decide(enabled: bool | None) -> tuple[bool, str | None]:
-    """Whether hot reload is on, and the warning to log about that, if any.
+@dataclass(frozen=True)
+class Decision:
+    """Whether hot reload is on, why (the start-up line's words), and how to flip it."""
 
-    Left to its default, it stays off where the server looks like production; turned on there
-    by hand, it says so loudly.
-    """
-    chosen, signs = switch(enabled), production_signs()
+    on: bool
+    why: str
+    #: Said as a WARNING: on where it looks like production, or refused although asked for.
+    loud: bool = False
+    flip: str = ""
+
+    def log(self) -> None:
+        """The start-up line of an ``off`` decision, or the warning of a loud ``on``.
+
+        A quiet ``on`` is said by the lifespan, with what it watches."""
+        log_where_uvicorn_logs()
+        if not self.on:
+            level = logging.WARNING if self.loud else logging.INFO
+            logger.log(level, "hot reload is off: %s; %s", self.why, self.flip)
+        elif self.loud:
+            logger.warning("HOT RELOAD IS ON: %s; %s", self.why, self.flip)
+
+
+def decide(
+    enabled: bool | None,
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Decision:
+    """On by default only where a reloader or a dev command started the process; elsewhere
+    ``FASTAPI_HOT_RELOAD=1`` turns it on, unless the server looks like production, where only
+    ``enabled=True`` in code does (loudly)."""
+    argv = sys.argv if argv is None else argv
+    chosen = switch(enabled, environ)
+    signs, reloader = production_signs(argv, environ), development_sign(argv, environ)
     looks = f"this looks like a production server ({', '.join(signs)})"
-    if chosen is None and signs:
-        return False, f"hot reload is off: {looks}; set {ENV_VAR}=1 or enabled=True to turn it on"
-    if chosen and signs:
-        return True, (
-            f"HOT RELOAD IS ON, but {looks}: anyone reaching it by a trusted host name sees "
-            f"source lines and tracebacks; set {ENV_VAR}=0 or enabled=False to turn it off"
-        )
-    return chosen is not False, None
+    variable = f"{ENV_VAR}={environ.get(ENV_VAR, '').strip()}"
+    if enabled is not None:
+        flip = f"enabled={not enabled} turns it {'off' if enabled else 'on'}"
+        if enabled and signs:
+            exposed = "anyone reaching it by a trusted host name sees source lines and tracebacks"
+            return Decision(True, f"enabled=True in code, although {looks}: {exposed}", True, flip)
+        return Decision(enabled, f"enabled={enabled} in code", flip=flip)
+    if chosen is False:
+        return Decision(False, variable, flip=f"unset {ENV_VAR} for the default")
+    if signs:
+        return Decision(False, looks, bool(chosen), "only enabled=True in code turns it on here")
+    off = f"{ENV_VAR}=0 or enabled=False turns it off"
+    if chosen:
+        return Decision(True, variable, flip=off)
+    if reloader:
+        return Decision(True, f"started by `{reloader}`", flip=off)
+    none = f"no reloader started this process ({', '.join(RELOADERS)})"
+    return Decision(False, none, flip=f"{ENV_VAR}=1 turns it on")
 
 
 def inside_a_server() -> bool:
@@ -79,32 +116,122 @@ def inside_a_server() -> bool:
     return True
 
 
+#: The commands that turn hot reload on by default, as the start-up line names them.
+RELOADERS = (
+    "uvicorn --reload",
+    "fastapi dev",
+    "fastapi-hot-reload dev",
+    "hypercorn --reload",
+    "granian --reload",
+)
+#: Boolean environment values as click (uvicorn's and granian's option parser) reads them.
+_CLICK_TRUE = ("1", "true", "t", "yes", "y", "on")
+
+
+@dataclass(frozen=True)
+class _Server:
+    """Where one server reads its reloader, workers, binds and sockets: options, environment."""
+
+    reload: tuple[str, ...] = ()
+    reload_env: str = ""
+    workers: tuple[str, ...] = ()
+    workers_env: tuple[str, ...] = ("WEB_CONCURRENCY",)
+    binds: tuple[str, ...] = ()
+    binds_env: str = ""
+    sockets: tuple[str, ...] = ()
+    sockets_env: tuple[str, ...] = ()
+    config: tuple[str, ...] = ()
+
+
+_SERVERS = {
+    "uvicorn": _Server(
+        reload=("--reload",),
+        reload_env="UVICORN_RELOAD",
+        workers=("--workers",),
+        workers_env=("UVICORN_WORKERS", "WEB_CONCURRENCY"),
+        binds=("--host",),
+        binds_env="UVICORN_HOST",
+        sockets=("--uds", "--fd"),
+        sockets_env=("UVICORN_UDS", "UVICORN_FD"),
+    ),
+    "fastapi": _Server(workers=("--workers",), binds=("--host",)),
+    "hypercorn": _Server(
+        reload=("--reload",),
+        workers=("--workers", "-w"),
+        binds=("--bind", "-b", "--insecure-bind", "--quic-bind"),
+        config=("--config", "-c"),
+    ),
+    "granian": _Server(
+        reload=("--reload",),
+        reload_env="GRANIAN_RELOAD",
+        workers=("--workers",),
+        workers_env=("GRANIAN_WORKERS",),
+        binds=("--host",),
+        binds_env="GRANIAN_HOST",
+        sockets=("--uds",),
+        sockets_env=("GRANIAN_UDS",),
+    ),
+    "gunicorn": _Server(workers=("--workers", "-w"), binds=("--bind", "-b")),
+}
+
+
+def development_sign(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ
+) -> str | None:
+    """The reloader or dev command that started this process, as ``RELOADERS`` names it.
+
+    Read from the command line, which the workers a reloader spawns inherit (multiprocessing
+    hands them the parent's ``sys.argv``), and from the server's own environment variables.
+    """
+    argv = sys.argv if argv is None else argv
+    command, args = _command(argv), list(argv[1:])
+    if command == "fastapi" and args[:1] == ["dev"]:
+        return None if "--no-reload" in args else "fastapi dev"
+    if command in ("fastapi-hot-reload", "fastapi_hot_reload") and args[:1] == ["dev"]:
+        return "fastapi-hot-reload dev"
+    if argv and Path(argv[0]).parts[-3:] == ("fastapi_hot_reload", "_dev", "standby.py"):
+        return "fastapi-hot-reload dev"  # the dev server's pre-warmed worker
+    server = _SERVERS.get(command)
+    if server is None or command == "gunicorn":
+        return None
+    if _flag(args, server.reload) or _truthy(environ.get(server.reload_env, "")):
+        return f"{command} --reload"
+    return None
+
+
 def production_signs(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ
 ) -> list[str]:
     """What makes this process look like a production server, in words (none: development).
 
-    Read from the command line, which the workers uvicorn spawns (``--reload``, ``--workers``)
-    inherit: several workers, a production command (``fastapi run``, gunicorn), or a bind to
-    other machines without a reloader. A plain ``uvicorn app:app`` is development: it serves
-    this machine only, and template changes need no reloader.
+    Several workers, a production command (``fastapi run``, gunicorn), a settings file the
+    server reads (hypercorn's ``--config``: its binds are unknown), or, without a reloader, a
+    bind to other machines or to a socket a proxy talks to. Options are read as the servers
+    read them (``-b0.0.0.0:8000``, ``--host=::``), the command line before the environment.
     """
     argv = sys.argv if argv is None else argv
-    args = list(argv[1:])
-    command = _command(argv)
+    command, args = _command(argv), list(argv[1:])
+    server = _SERVERS.get(command, _Server())
     signs = []
-    workers = _option(args, "--workers", "-w") or environ.get("WEB_CONCURRENCY", "1")
+    workers = _last(_values(args, server.workers)) or _env(environ, server.workers_env)
     if workers.isdigit() and int(workers) > 1:
         signs.append(f"{workers} workers")
-    if command == "gunicorn" and "--reload" not in args:
+    if command == "gunicorn":
         signs.append("run by gunicorn")
     if command == "fastapi" and args[:1] == ["run"]:
         signs.append("started with `fastapi run`")
-    dev = command == "fastapi" and args[:1] == ["dev"] and "--no-reload" not in args
-    reloader = "--reload" in args or dev
-    host = _option(args, "--host", "--bind", "-b")
-    if host and not reloader and not _loopback(host):
-        signs.append(f"bound to {host} without --reload")
+    if config := _last(_values(args, server.config)):
+        signs.append(f"settings read from {config}")
+    if development_sign(argv, environ):
+        return signs
+    binds = _values(args, server.binds) or [environ.get(server.binds_env, "")]
+    for bind in binds:
+        if bind and not _loopback(bind):
+            signs.append(f"bound to {bind} without a reloader")
+    sockets = _values(args, server.sockets) or [_env(environ, server.sockets_env)]
+    for socket in sockets:
+        if socket:
+            signs.append(f"serving socket {socket} without a reloader")
     return signs
 
 
@@ -114,20 +241,37 @@ def _command(argv: Sequence[str]) -> str:
     return path.parent.name if path.name == "__main__.py" else path.stem
 
 
-def _option(args: list[str], *names: str) -> str:
-    """The value of the last of ``--name value`` / ``--name=value`` on the command line."""
-    found = ""
+def _values(args: list[str], names: tuple[str, ...]) -> list[str]:
+    """Every value of ``--name value``, ``--name=value``, ``-n value`` and ``-nvalue``."""
+    found = []
     for at, arg in enumerate(args):
         name, equals, value = arg.partition("=")
         if name in names:
-            found = value if equals else (args[at + 1] if at + 1 < len(args) else "")
+            found.append(value if equals else (args[at + 1] if at + 1 < len(args) else ""))
+        elif arg[:2] in names and not arg.startswith("--") and len(arg) > 2:
+            found.append(arg[2:])
     return found
 
 
+def _last(values: list[str]) -> str:
+    return values[-1] if values else ""
+
+
+def _flag(args: list[str], names: tuple[str, ...]) -> bool:
+    return any(arg in names for arg in args)
+
+
+def _env(environ: Mapping[str, str], names: tuple[str, ...]) -> str:
+    """The first of ``names`` set in the environment."""
+    return next((environ[name] for name in names if environ.get(name)), "")
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in _CLICK_TRUE
+
+
 def _loopback(host: str) -> bool:
-    """``127.0.0.1``, ``[::1]:8000``, ``localhost``; a socket path (``unix:...``) too."""
-    if host.startswith(("unix:", "fd://")):
-        return True
+    """``127.0.0.1``, ``[::1]:8000``, ``localhost``, ``localhost:8000``."""
     if host.startswith("["):
         name = host[1 : host.find("]")]
     else:

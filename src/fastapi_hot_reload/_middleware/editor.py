@@ -25,6 +25,8 @@ PRESETS = {
     "textmate": "txmt://open?url=file://{file}&line={line}",
 }
 _FIELDS = {"file", "line"}
+#: Schemes that run in the page or read from it, never an editor's: refused.
+REFUSED_SCHEMES = ("javascript", "data", "vbscript", "file")
 
 
 def editor_template(editor: str | None) -> str | None:
@@ -46,10 +48,20 @@ def editor_template(editor: str | None) -> str | None:
 
 def _check_template(template: str, where: str) -> None:
     names = ", ".join(PRESETS)
+    example = "'myeditor://open?file={file}&line={line}'"
     if "{file}" not in template or not urlsplit(template).scheme:
         raise ValueError(
             f"{where}: {template!r} is neither an editor ({names}) nor a URL template with "
-            "{file} and {line} in it, such as 'myeditor://open?file={file}&line={line}'"
+            f"{{file}} and {{line}} in it, such as {example}"
+        )
+    if any(
+        char <= " " or char == "\x7f" for char in template
+    ):  # a browser drops tabs: java\tscript
+        raise ValueError(f"{where}: {template!r} has spaces or control characters in it")
+    if (scheme := urlsplit(template).scheme.lower()) in REFUSED_SCHEMES:
+        raise ValueError(
+            f"{where}: {template!r} is a {scheme}: URL, which would run in the page, not open "
+            f"an editor; give the editor's own scheme, such as {example}"
         )
     try:
         fields = {field for _, field, _, _ in string.Formatter().parse(template)}

@@ -29,10 +29,11 @@ class Hub:
     @contextmanager
     def subscribe(self, name: str = "") -> Iterator[MemoryObjectReceiveStream[str]]:
         """A stream of the encoded messages broadcast while the ``with`` block runs, and of
-        those sent to ``name`` (a page id), if given."""
+        those sent to ``name`` (a page id), if given and no other subscriber holds it: a page's
+        messages go to the first socket that claims its id, never to a second one."""
         send, receive = anyio.create_memory_object_stream[str](self._buffer)
         self._queues.add(send)
-        if name:
+        if name and name not in self._named:
             self._named[name] = send
         try:
             with receive:
@@ -42,6 +43,10 @@ class Hub:
             if self._named.get(name) is send:
                 del self._named[name]
             send.close()
+
+    def claimed(self, name: str) -> bool:
+        """Whether a subscriber holds ``name``."""
+        return name in self._named
 
     def broadcast(self, message: dict[str, Any]) -> int:
         """Queue ``message`` for every tab; returns how many tabs it reached."""

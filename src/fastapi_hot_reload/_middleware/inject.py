@@ -29,17 +29,41 @@ _PROBE = (
 )
 
 
-def last_body_end(html: bytes) -> int:
-    """Where the last ``</body`` (any case) starts, or -1.
+#: Elements whose content is text to the parser: a ``</body>`` in them closes nothing.
+_RAW_TEXT = (b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed",
+             b"noframes", b"noscript")  # fmt: skip
+#: What may follow a tag's name (``<script>``, ``<script src>``; not ``<script-loader>``); the
+#: page may end there too.
+_NAME_ENDS = frozenset((b"", b" ", b"\t", b"\n", b"\r", b"\f", b"/", b">"))
 
-    The page is only copied (to lower-case it) after the last lower-case ``</body``, which is
-    nearly always a few bytes from the end, or when there is no lower-case one at all.
-    """
-    at = html.rfind(_BODY_END)
-    if at < 0:
-        return html.lower().rfind(_BODY_END)
-    later = html[at + 1 :].lower().rfind(_BODY_END)
-    return at + 1 + later if later >= 0 else at
+
+def last_body_end(html: bytes) -> int:
+    """Where the last real ``</body`` (any case) starts, or -1: one inside a comment or in
+    the text of a ``<textarea>``, ``<script>``... closes nothing, so it takes no tag."""
+    lower = html.lower()
+    at = len(lower)
+    while (at := lower.rfind(_BODY_END, 0, at)) >= 0:
+        if not _in_text(lower, at):
+            return at
+    return -1
+
+
+def _in_text(lower: bytes, at: int) -> bool:
+    """Whether ``at`` of a lower-cased page lies in a comment or a raw text element."""
+    if lower.rfind(b"<!--", 0, at) > lower.rfind(b"-->", 0, at):
+        return True
+    return any(_last_open(lower, name, at) > lower.rfind(b"</" + name, 0, at) for name in _RAW_TEXT)
+
+
+def _last_open(lower: bytes, name: bytes, end: int) -> int:
+    """Where the last ``<name`` start tag before ``end`` begins (not ``<name-x``), or -1."""
+    start = b"<" + name
+    while (at := lower.rfind(start, 0, end)) >= 0:
+        after = at + len(start)
+        if lower[after : after + 1] in _NAME_ENDS:
+            return at
+        end = at
+    return -1
 
 
 def insert_tag(html: bytes, tag: bytes) -> bytes:
@@ -134,7 +158,7 @@ class Injector:
         self._seen_marker = False
         self._first = True
         self._inject = self._whole = self._defer = self._active = self._complete = False
-        self._length = 0
+        self._length: int | None = None  # the app's Content-Length, if it gave one
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -155,11 +179,11 @@ class Injector:
 
     def _on_start(self, message: Message) -> None:
         headers, policies = _headers(message)
-        length = headers.get(b"content-length", b"0")
-        if not length.isdigit():  # not a length: pass the response on just as it is
+        length = headers.get(b"content-length")
+        if length is not None and not length.isdigit():  # not a length: pass it on as it is
             self._start = message
             return
-        self._length = int(length)
+        self._length = None if length is None else int(length)
         html = taggable(headers.get(b"content-type", b""))
         encoded = headers.get(b"content-encoding", b"identity").lower() != b"identity"
         status = message["status"]
@@ -202,6 +226,8 @@ class Injector:
                 await self._pass_on_safe_part()
             return
         self._active = False
+        if self._inject and self._length_lies():
+            self._inject = False
         if self._inject:
             self._add_tag()
         if self._defer:
@@ -220,11 +246,28 @@ class Injector:
             self._whole = self._active = self._defer
         return True
 
+    def _length_lies(self) -> bool:
+        """Whether the app's ``Content-Length`` differs from its body: then the response goes
+        on exactly as the app sent it (the server reports the mismatch), without the tag."""
+        if (
+            self._length is None
+            or (self._head and not self._held)
+            or self._length == len(self._held)
+        ):
+            return False
+        logger.warning(
+            "an HTML response says Content-Length: %d but its body has %d bytes: passed on as "
+            "the app sent it, without the hot reload script",
+            self._length,
+            len(self._held),
+        )
+        return True
+
     def _add_tag(self) -> None:
         tag = self._csp.tag(self._tag(), self._policies) if self._policies else self._tag()
         if self._head and not self._held:
             # A header-only HEAD response: the length must still match the GET's.
-            length = self._length + len(tag)
+            length = (self._length or 0) + len(tag)
         else:
             if not self._seen_marker:
                 self._held = insert_tag(self._held, tag)

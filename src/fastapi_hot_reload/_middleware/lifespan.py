@@ -12,7 +12,7 @@ from anyio.abc import TaskGroup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .changes.pipeline import Changes, watch
-from .config import ENV_VAR, log_where_uvicorn_logs
+from .config import log_where_uvicorn_logs
 from .hub import Hub
 from .notify import Notifier, register
 from .options import Options
@@ -62,9 +62,8 @@ class Running:
         tasks.start_soon(watching)
         log_where_uvicorn_logs()
         shown = ", ".join(map(_shown, folders)) or "nothing (no folders given)"
-        logger.info(
-            "hot reload on, watching %s; set %s=0 or enabled=False to turn it off", shown, ENV_VAR
-        )
+        options = self._options
+        logger.info("hot reload on (%s), watching %s; %s", options.why, shown, options.flip)
 
     def _new_changes(self) -> Changes:
         options = self._options

@@ -10,7 +10,6 @@ Records for a tab that is not connected yet wait for it, briefly and bounded.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import secrets
@@ -38,6 +37,8 @@ MAX_WAITING = 64
 #: Loggers left out: the server's access lines say nothing the browser's network panel does not.
 SKIPPED = ("uvicorn.access",)
 
+#: Random bytes per page id (128 bits): no one can guess another page's id from their own.
+ID_BYTES = 16
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _capture: ContextVar[Capture | None] = ContextVar("fastapi_hot_reload_capture", default=None)
 
@@ -154,15 +155,12 @@ class Consoles:
         self.level = level
         self._waiting: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._budgets: dict[str, tuple[float, int]] = {}
-        # Page ids: a secret prefix (other sites cannot guess an id) and a counter (cheap).
-        self._prefix = secrets.token_urlsafe(6)
-        self._count = itertools.count()
         _install_factory()
 
     def capture(self, scope: Scope) -> Capture:
         """``with consoles.capture(scope) as page:`` collects what is logged while serving
         ``scope``, for the tab that made the request; ``page`` is the id of the new page."""
-        return Capture(self, scope, f"{self._prefix}{next(self._count)}")
+        return Capture(self, scope, secrets.token_urlsafe(ID_BYTES))
 
     def deliver(self, capture: Capture) -> None:
         page = capture.target()

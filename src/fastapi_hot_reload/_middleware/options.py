@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,13 +12,11 @@ import jinja2
 from starlette.templating import Jinja2Templates
 
 from .. import _protocol as wire
-from .config import checked_path, decide, log_where_uvicorn_logs
+from .config import checked_path, decide
 from .editor import editor_template
 from .jinja import environments, hot_reload_script, loader_folders
 from .logs import browser_level
 from .trust import Trust
-
-logger = logging.getLogger("fastapi_hot_reload")
 
 Templates: TypeAlias = "Jinja2Templates | jinja2.Environment"
 
@@ -42,6 +39,9 @@ class Options:
     force_polling: bool | None = None
     morph: bool = True
     status: bool = True
+    #: Why it is on, and how to turn it off, for the start-up line.
+    why: str = ""
+    flip: str = ""
 
     @property
     def client_path(self) -> str:
@@ -86,12 +86,10 @@ def checked(
     if isinstance(watch, (str, os.PathLike)):
         raise TypeError(f"watch: expected a list of folders, got {watch!r}")
     path = checked_path(path)
-    on, warning = decide(enabled)
-    if warning:
-        log_where_uvicorn_logs()
-        logger.warning(warning)
+    decision = decide(enabled)
+    decision.log()
     trust, level = Trust(allowed_hosts, allowed_origins), browser_level(browser_logs)
-    if not on:
+    if not decision.on:
         return Options(enabled=False, path=path, envs=envs, trust=trust, browser_level=level)
     template_folders = tuple(
         folder.resolve() for env in envs for folder in loader_folders(env.loader)
@@ -109,6 +107,8 @@ def checked(
         editor=editor,
         browser_level=level,
         status=status,
+        why=decision.why,
+        flip=decision.flip,
     )
 
 

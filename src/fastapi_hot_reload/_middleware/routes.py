@@ -106,7 +106,8 @@ class Routes:
         missed = changes.missed(_tab_rev(scope))
         hello = wire.hello(self._running.boot, changes.rev, missed)
         error = changes.error_message()  # as the other tabs see it
-        records = self.consoles.claim(page) if self.consoles and page else []
+        first = page and not self.hub.claimed(page)  # a second socket gets none of them
+        records = self.consoles.claim(page) if self.consoles and first else []
         return [json.dumps(message) for message in (hello, error, *records) if message is not None]
 
     async def _no_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,8 +128,8 @@ class Routes:
             await probe_response(refusal)(scope, receive, send)
         else:
             page = _query_value(scope, wire.QUERY_PAGE)
+            greeting = self._greeting(scope, page)
             with self.hub.subscribe(page) as queue:
-                greeting = self._greeting(scope, page)
                 await stream(greeting, queue, receive, send, self._running.stopping)
 
     async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,8 +138,9 @@ class Routes:
             return  # pragma: no cover - the ASGI spec makes connect the first message
         await send({"type": "websocket.accept"})
         page = _query_value(scope, wire.QUERY_PAGE)
+        greeting = self._greeting(scope, page)
         with self.hub.subscribe(page) as queue:
-            for text in self._greeting(scope, page):
+            for text in greeting:
                 await send({"type": "websocket.send", "text": text})
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_forward, queue, send)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
@@ -17,6 +16,15 @@ logger = logging.getLogger("fastapi_hot_reload")
 MAX_REFUSED = 32
 #: A refused value is logged cut to this many characters.
 SHOWN_CHARS = 100
+#: Headers a reverse proxy adds: a request carrying one came through a proxy.
+PROXY_HEADERS = (
+    b"forwarded",
+    b"x-forwarded-for",
+    b"x-forwarded-host",
+    b"x-forwarded-proto",
+    b"x-real-ip",
+    b"via",
+)
 
 
 class Trust:
@@ -26,7 +34,14 @@ class Trust:
     cannot use: its own name is in its ``Host``), plus ``allowed_hosts``: exact names,
     ``.suffix`` (or ``*.suffix``) for a name and its subdomains, or ``*`` for any host.
     Browsers also send an ``Origin`` with websockets and fetches: it must be the requested host
-    itself or one of ``allowed_origins`` (a proxy that rewrites ``Host``).
+    itself (same scheme, host and port) or one of ``allowed_origins`` (a proxy that rewrites
+    ``Host``).
+
+    A request that came through a proxy (it carries one of ``PROXY_HEADERS``) may come from
+    anyone the proxy serves: the implicit trust of ``localhost`` and IP addresses does not
+    apply to it. It is trusted only when ``allowed_hosts`` names its ``Host`` or the host the
+    proxy forwards (``X-Forwarded-Host``, ``Forwarded: host=``), or ``allowed_origins`` names
+    the origin the proxy serves.
     """
 
     def __init__(self, allowed_hosts: Iterable[str] = (), allowed_origins: Iterable[str] = ()):
@@ -36,7 +51,7 @@ class Trust:
         #: ``.example.test`` stands for ``example.test`` and all its subdomains.
         self._suffixes = tuple(host for host in hosts if host.startswith("."))
         origins = _names("allowed_origins", allowed_origins)
-        self._origins = frozenset(origin.lower().rstrip("/") for origin in origins)
+        self._origins = frozenset(_checked_origin(origin) for origin in origins)
         #: Decisions by raw ``Host`` value, so a request decodes nothing.
         self._known_hosts: dict[bytes, bool] = {}
         self._refused: set[str] = set()
@@ -45,46 +60,84 @@ class Trust:
     def allows(self, scope: Scope) -> bool:
         """Whether this request may get the tag, the error page, the websocket, the routes."""
         host = origin = b""
+        proxied = False
         for name, value in scope["headers"]:  # one pass, no copies: this runs per request
             if name == b"host":
                 host = value
             elif name == b"origin":
                 origin = value
+            elif name in PROXY_HEADERS:
+                proxied = True
+        if proxied and (refusal := self._proxy_refusal(scope)) is not None:
+            self._refuse_once(refusal)
+            return False
         allowed = self._known_hosts.get(host)
         if allowed is None:
             allowed = self._host_allowed(host)
-        return allowed and (not origin or self._origin_allowed(origin, host))
+        return allowed and (not origin or self._origin_allowed(origin, host, scope))
 
     def refusal(self, scope: Scope, origin: str) -> str | None:
         """Why a page of ``origin`` may not connect to this request's host (the reason the log
         gives too), or ``None``: the answer to a tab that asks why its websocket fails."""
         host = next((value for name, value in scope["headers"] if name == b"host"), b"")
         text = host.decode("latin-1").lower()
+        if (proxied := self._proxy_refusal(scope)) is not None:
+            return proxied
         if not self._host_allowed(host):
             return _refusal("host", text, _host_fix(_hostname(text)))
-        if origin and not self._origin_allowed(origin.encode("latin-1", "replace"), host):
+        raw = origin.encode("latin-1", "replace")
+        if origin and not self._origin_allowed(raw, host, scope):
             return _refusal("origin", origin.lower().rstrip("/"), _ORIGIN_FIX)
         return None
 
-    def _origin_allowed(self, origin: bytes, host: bytes) -> bool:
-        """A browser's page may talk to its own host only, or be one of ``allowed_origins``."""
+    def _proxy_refusal(self, scope: Scope) -> str | None:
+        """Why a request that came through a proxy is refused, or ``None`` if it may pass."""
+        headers = Headers(scope=scope)
+        carried = next((name.decode() for name, _ in scope["headers"] if name in PROXY_HEADERS), "")
+        if not carried:
+            return None
+        forwarded = _forwarded(headers)
+        hosts = [headers.get("host", ""), headers.get("x-forwarded-host", ""), forwarded["host"]]
+        for host in hosts:
+            for one in host.split(","):
+                if one.strip() and self._named(_hostname(one.strip().lower())):
+                    return None
+        scheme = forwarded["proto"] or headers.get("x-forwarded-proto", "http")
+        served = forwarded["host"] or headers.get("x-forwarded-host", "").split(",")[0]
+        if served and f"{scheme.strip()}://{served.strip()}".lower() in self._origins:
+            return None
+        where = served.strip() or headers.get("host", "")
+        return (
+            f"hot reload refused a request through a proxy (it carries {carried}) for host "
+            f"{where[:SHOWN_CHARS]!r} (name that host in allowed_hosts, or the origin the proxy "
+            "serves in allowed_origins, if the proxy is your development setup)"
+        )
+
+    def _named(self, name: str) -> bool:
+        """Whether ``allowed_hosts`` itself names ``name`` (not the implicit local names)."""
+        return self._any_host or name in self._hosts or f".{name}".endswith(self._suffixes)
+
+    def _origin_allowed(self, origin: bytes, host: bytes, scope: Scope) -> bool:
+        """A browser's page may talk to its own origin only (the scheme, host and port of this
+        request, or the scheme a trusted proxy forwards), or be one of ``allowed_origins``."""
         text = origin.decode("latin-1").lower().rstrip("/")
-        if text in self._origins or urlsplit(text).netloc == host.decode("latin-1").lower():
+        scheme, _, netloc = text.partition("://")
+        if text in self._origins:
             return True
+        if netloc == host.decode("latin-1").lower():
+            headers = Headers(scope=scope)
+            forwarded = _forwarded(headers)["proto"] or headers.get("x-forwarded-proto", "")
+            schemes = (_HTTP.get(scope["scheme"], scope["scheme"]), forwarded.strip().lower())
+            if scheme in schemes:
+                return True
         self._refuse("origin", text, _ORIGIN_FIX)
         return False
 
     def _host_allowed(self, raw: bytes) -> bool:
         host = raw.decode("latin-1").lower()
         name = _hostname(host)
-        allowed = (
-            self._any_host
-            or name == "localhost"
-            or name.endswith(".localhost")
-            or name in self._hosts
-            or f".{name}".endswith(self._suffixes)
-            or _is_ip(name)
-        )
+        local = name == "localhost" or name.endswith(".localhost") or _is_ip(name)
+        allowed = local or self._named(name)
         if len(self._known_hosts) < MAX_REFUSED:  # bounded: a client can send any Host
             self._known_hosts[raw] = allowed
         if not allowed:
@@ -92,12 +145,15 @@ class Trust:
         return allowed
 
     def _refuse(self, what: str, value: str, fix: str) -> None:
-        """One WARNING per refused value, for the first ``MAX_REFUSED`` values; then one more."""
-        if value in self._refused:
+        self._refuse_once(_refusal(what, value, fix))
+
+    def _refuse_once(self, refusal: str) -> None:
+        """One WARNING per refusal, for the first ``MAX_REFUSED`` of them; then one more."""
+        if refusal in self._refused:
             return
         if len(self._refused) < MAX_REFUSED:
-            self._refused.add(value)
-            logger.warning("%s", _refusal(what, value, fix))
+            self._refused.add(refusal)
+            logger.warning("%s", refusal)
         elif not self._told_more:
             self._told_more = True
             logger.warning(
@@ -107,6 +163,8 @@ class Trust:
             )
 
 
+#: A websocket's scheme, as the origin of the page that opened it spells it.
+_HTTP = {"ws": "http", "wss": "https"}
 _ORIGIN_FIX = "add it to allowed_origins if that page is yours"
 
 
@@ -142,15 +200,41 @@ def _names(option: str, values: Iterable[str]) -> list[str]:
 
 
 def _checked_host(host: str) -> str:
-    """A host name as ``allowed_hosts`` takes it, lower-cased; a URL or a port is an error."""
+    """A host name as ``allowed_hosts`` takes it, lower-cased; a URL, a port or a pattern
+    that names no host (``"*."``, ``"."``) is an error: only ``"*"`` itself means any host."""
+    if host.strip() == "*":
+        return "*"
     name = host.strip().lower().rstrip(".")
     name = name[1:] if name.startswith("*.") else name  # as Starlette's TrustedHostMiddleware
-    if name != "*" and any(char in name for char in "/:@?#[]* "):
+    if not name.strip(".") or any(char in name for char in "/:@?#[]* "):
         raise ValueError(
             f"allowed_hosts: expected a host name like 'dev.example.test' or "
-            f"'.example.test' (no scheme, no port), got {host!r}"
+            f"'.example.test' (no scheme, no port), or '*' for any host, got {host!r}"
         )
     return name
+
+
+def _checked_origin(origin: str) -> str:
+    """An origin as ``allowed_origins`` takes it: ``scheme://host[:port]``, lower-cased."""
+    text = origin.strip().lower().rstrip("/")
+    if text == "null":
+        raise ValueError(
+            "allowed_origins: 'null' is the origin of every sandboxed iframe and local file, "
+            "of any site: it cannot name your pages; give their origin, such as "
+            "'https://dev.example:8443'"
+        )
+    scheme, separator, netloc = text.partition("://")
+    if (
+        scheme not in ("http", "https")
+        or not separator
+        or not netloc
+        or any(char in netloc for char in "/?#@ *")
+    ):
+        raise ValueError(
+            f"allowed_origins: expected an origin like 'https://dev.example:8443' (http or "
+            f"https, a host, maybe a port, no path), got {origin!r}"
+        )
+    return text
 
 
 def _hostname(host: str) -> str:
@@ -158,6 +242,17 @@ def _hostname(host: str) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     return host.rpartition(":")[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def _forwarded(headers: Headers) -> dict[str, str]:
+    """The first hop's ``host`` and ``proto`` of a ``Forwarded`` header (RFC 7239)."""
+    found = {"host": "", "proto": ""}
+    first = headers.get("forwarded", "").split(",")[0]
+    for pair in first.split(";"):
+        key, _, value = pair.partition("=")
+        if key.strip().lower() in found:
+            found[key.strip().lower()] = value.strip().strip('"')
+    return found
 
 
 def _is_ip(name: str) -> bool:
