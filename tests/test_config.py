@@ -210,10 +210,10 @@ def test_it_is_on_by_default_only_under_a_reloader_and_never_quietly_in_producti
     [
         (["uvicorn", "app:app", "--host", "0.0.0.0"], {},
          "INFO hot reload is off: this looks like a production server (bound to 0.0.0.0 without a "
-         "reloader); only enabled=True in code turns it on here"),
+         "reloader); a reloader (--reload) or enabled=True in code turns it on here"),
         (["uvicorn", "app:app", "--host", "0.0.0.0"], {"FASTAPI_HOT_RELOAD": "1"},
          "WARNING hot reload is off: this looks like a production server (bound to 0.0.0.0 "
-         "without a reloader); only enabled=True in code turns it on here"),
+         "without a reloader); a reloader (--reload) or enabled=True in code turns it on here"),
         (["pytest"], {}, f"INFO hot reload is off: no reloader started this process ({RELOADERS}); "
          "FASTAPI_HOT_RELOAD=1 turns it on"),
     ],

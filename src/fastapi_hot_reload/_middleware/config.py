@@ -93,7 +93,13 @@ def decide(
     if chosen is False:
         return Decision(False, variable, flip=f"unset {ENV_VAR} for the default")
     if signs:
-        return Decision(False, looks, bool(chosen), "only enabled=True in code turns it on here")
+        unwatched = all(sign.endswith(_UNRELOADED) for sign in signs)  # a dev bind, maybe
+        way = (
+            "a reloader (--reload) or enabled=True in code"
+            if unwatched
+            else "only enabled=True in code"
+        )
+        return Decision(False, looks, bool(chosen), f"{way} turns it on here")
     off = f"{ENV_VAR}=0 or enabled=False turns it off"
     if chosen:
         return Decision(True, variable, flip=off)
@@ -124,6 +130,8 @@ RELOADERS = (
     "hypercorn --reload",
     "granian --reload",
 )
+#: The end of a sign that a reloader would take away.
+_UNRELOADED = " without a reloader"
 #: Boolean environment values as click (uvicorn's and granian's option parser) reads them.
 _CLICK_TRUE = ("1", "true", "t", "yes", "y", "on")
 
@@ -227,11 +235,11 @@ def production_signs(
     binds = _values(args, server.binds) or [environ.get(server.binds_env, "")]
     for bind in binds:
         if bind and not _loopback(bind):
-            signs.append(f"bound to {bind} without a reloader")
+            signs.append(f"bound to {bind}{_UNRELOADED}")
     sockets = _values(args, server.sockets) or [_env(environ, server.sockets_env)]
     for socket in sockets:
         if socket:
-            signs.append(f"serving socket {socket} without a reloader")
+            signs.append(f"serving socket {socket}{_UNRELOADED}")
     return signs
 
 
