@@ -18,6 +18,8 @@ from tests.support.server import Server
 
 ROOT = Path(__file__).parent.parent
 OUT = Path(__file__).parent / "images"
+#: A plain uvicorn (it is stopped and started by hand here): hot reload is on when asked.
+ENV = {"FASTAPI_HOT_RELOAD": "1", "FASTAPI_HOT_RELOAD_EDITOR": "vscode"}
 BROKEN = """{% extends "base.html" %}
 {% block content %}
 <h1>Hello, {{ name }}!</h1>
@@ -45,7 +47,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 760, "height": 240})
         page.set_default_timeout(20_000)
         page.emulate_media(reduced_motion="reduce")  # photographed still, not mid-fade
-        server = Server(site, env={"FASTAPI_HOT_RELOAD_EDITOR": "vscode"})
+        server = Server(site, env=ENV)
         port = server.url.rsplit(":", 1)[1]
         page.goto(server.url)
         expect(page.locator('html[data-hot-reload="connected"]')).to_be_attached()
@@ -57,7 +59,7 @@ def main() -> None:
         expect(status).to_contain_text("server not answering for 3 s")
         shoot(page, "status-not-answering.png")
 
-        server = Server(site, "--port", port, env={"FASTAPI_HOT_RELOAD_EDITOR": "vscode"})
+        server = Server(site, "--port", port, env=ENV)
         try:
             expect(page.locator("hot-reload-status")).to_have_count(0)
             expect(page.locator('html[data-hot-reload="connected"]')).to_be_attached()
