@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from fastapi_hot_reload._middleware.csp import Csp, blocks_websocket, script_nonce
+from fastapi_hot_reload._middleware.csp import Csp, blocks_websocket, page_nonce, script_nonce
 
 TAG = b'<script src="/c.js" data-hot-reload></script>'
 
@@ -32,6 +32,22 @@ def test_script_nonce_is_read_from_the_rule_that_governs_script_elements(
     policies: list[bytes], nonce: bytes | None
 ) -> None:
     assert script_nonce(policies) == nonce
+
+
+@pytest.mark.parametrize(
+    ("policies", "nonce"),
+    [
+        ([b"script-src 'nonce-s'; style-src 'nonce-t'"], b"s"),
+        ([b"style-src 'self' 'nonce-t'"], b"t"),
+        ([b"style-src 'nonce-t'; style-src-elem 'nonce-e'"], b"e"),
+        ([b"img-src 'nonce-i'"], None),
+        ([b"style-src 'unsafe-inline'"], None),
+    ],
+)
+def test_the_page_nonce_is_the_script_one_else_the_style_one(
+    policies: list[bytes], nonce: bytes | None
+) -> None:
+    assert page_nonce(policies) == nonce
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,20 @@ def directive(policy: bytes, names: tuple[bytes, ...]) -> list[bytes] | None:
 
 def script_nonce(policies: list[bytes]) -> bytes | None:
     """The nonce a ``<script src>`` must carry to run under these policies, if they ask one."""
+    return _nonce(policies, (b"script-src-elem", b"script-src", b"default-src"))
+
+
+def page_nonce(policies: list[bytes]) -> bytes | None:
+    """The nonce the tag carries: the script one, else the one for ``<style>``. The client reads
+    the page's nonce from its elements, and a page may have no inline style until an edit adds
+    one (nonce.js)."""
+    return script_nonce(policies) or _nonce(policies, (b"style-src-elem", b"style-src"))
+
+
+def _nonce(policies: list[bytes], names: tuple[bytes, ...]) -> bytes | None:
     for header in policies:
         for policy in header.split(b","):
-            sources = directive(policy, (b"script-src-elem", b"script-src", b"default-src"))
-            for source in sources or ():
+            for source in directive(policy, names) or ():
                 if match := _NONCE.fullmatch(source):
                     return match[1]
     return None
@@ -55,7 +65,7 @@ class Csp:
         self._warned = False
 
     def tag(self, tag: bytes, policies: list[bytes]) -> bytes:
-        """``tag``, with the policy's script nonce when it asks for one."""
+        """``tag``, with the policy's nonce when it names one."""
         if not self._warned and blocks_websocket(policies):
             self._warned = True
             logger.warning(
@@ -63,7 +73,7 @@ class Csp:
                 "'self' to its connect-src (older Safari also needs ws://your-dev-host:port), "
                 "or the page never hears of a change"
             )
-        nonce = script_nonce(policies)
+        nonce = page_nonce(policies)
         if nonce is None:
             return tag
         return tag.replace(b"<script ", b'<script nonce="' + nonce + b'" ', 1)

@@ -218,16 +218,17 @@ function drop(from, until, ctx) {
 }
 
 // `open` on <details>/<dialog> belongs to the user; <html>/<body> attributes a script added
-// (a theme class, a modal flag) stay too.
+// (a theme class, a modal flag) stay too. A nonce stays the page's own: the browser hid
+// it, and the fetched one is not the page's (see nonce.js).
 function patchAttributes(live, fresh) {
   var userOpen = live.localName === 'details' || live.localName === 'dialog';
   Array.from(fresh.attributes).forEach(function (attr) {
-    if (userOpen && attr.name === 'open') return;
+    if (attr.name === 'nonce' || (userOpen && attr.name === 'open')) return;
     if (live.getAttribute(attr.name) !== attr.value) live.setAttribute(attr.name, attr.value);
   });
   if (live.localName === 'html' || live.localName === 'body') return;
   Array.from(live.attributes).forEach(function (attr) {
-    if (userOpen && attr.name === 'open') return;
+    if (attr.name === 'nonce' || (userOpen && attr.name === 'open')) return;
     if (!fresh.hasAttribute(attr.name)) live.removeAttribute(attr.name);
   });
 }

@@ -5,6 +5,7 @@
 import { explain, explainReload, log, setState } from './log.js';
 import { sameKey } from './head.js';
 import { morph } from './morph.js';
+import { withPageNonces } from './nonce.js';
 import * as wire from './protocol.js';
 
 var reloading = false;
@@ -88,7 +89,8 @@ async function fetchAndMorph(entry) {
   if (!response.ok && !ourErrorPage) {
     return reload(because(entry, 'the server answered ' + response.status));
   }
-  var fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+  var text = withPageNonces(await response.text(), policies(response.headers));
+  var fresh = new DOMParser().parseFromString(text, 'text/html');
   var freshScripts = scriptKeys(fresh);
   // The error page has none of the app's scripts; morphing into it and back keeps them running.
   if (!ourErrorPage && freshScripts.join('\n') !== scripts.join('\n')) {
@@ -113,6 +115,12 @@ function scriptKeys(doc) {
       return /^(|module|importmap|.*(java|ecma)script.*)$/i.test(script.type);
     })
     .map(sameKey);
+}
+
+function policies(headers) {
+  return ['content-security-policy', 'content-security-policy-report-only']
+    .map((name) => headers.get(name) || '')
+    .join(',');
 }
 
 // Whether the page may be fetched again and morphed: not switched off, and it answered a GET.
