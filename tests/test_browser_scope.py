@@ -189,6 +189,46 @@ def test_templates_rendered_for_a_plain_fetch_join_the_set(
         save(folder, "row.html")
 
 
+def many(folder: Path, name: str, prefix: str, count: int = 300) -> None:
+    """Write ``name``, a page (or fragment) including ``count`` templates ``{prefix}{i}.html``:
+    a set of names too long for a page to carry."""
+    includes = "".join(f'{{% include "{prefix}{i}.html" %}}' for i in range(count))
+    (folder / "templates" / name).write_text(f"<body><div>{includes}</div></body>")
+    (folder / "templates" / prefix).parent.mkdir(exist_ok=True)
+    for i in range(count):
+        (folder / "templates" / f"{prefix}{i}.html").write_text(f"<i>{i}</i>")
+
+
+def test_large_template_sets_are_carried_by_key_and_scoped_exactly(
+    site: tuple[Path, Server], context: BrowserContext
+) -> None:
+    """300 included templates: the tag and Server-Timing carry a key, not 5 KB of names, and a
+    change still reaches only the tabs that used it (a page's own set, and an htmx fragment's)."""
+    folder, server = site
+    many(folder, "many.html", "parts/p")
+    many(folder, "part.html", "frags/f")  # clicks.html loads it with htmx
+    big, clicks = Tab(context, server.url + "/many.html"), Tab(context, server.url + "/clicks.html")
+    key = big.page.get_attribute("script[data-hot-reload]", "data-templates")
+    assert key is not None and key.startswith("#") and len(key) <= 1024
+    clicks.page.click("#load")
+    expect(clicks.page.locator("#out i")).to_have_count(300)
+    timing = clicks.page.evaluate(
+        """() => performance.getEntriesByType('resource')
+            .filter((entry) => entry.name.endsWith('/part.html'))
+            .map((entry) => entry.serverTiming.map((t) => t.description).join())"""
+    )
+    assert len(timing) == 1 and timing[0].startswith("#") and timing[0] != key
+    clicks.mark()
+
+    with updating(big), left_alone(clicks):
+        save(folder, "parts/p7.html", "<b>saved</b>")
+    expect(big.page.locator("b")).to_have_text("saved")
+    with updating(clicks), left_alone(big):
+        save(folder, "frags/f123.html")
+    with left_alone(big, clicks):
+        save(folder, "b.html")
+
+
 def hide(tab: Tab, state: str = "hidden") -> None:
     """What the browser does to a tab put in the background, and back.
 

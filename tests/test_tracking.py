@@ -18,9 +18,12 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from fastapi_hot_reload import HotReload
+from fastapi_hot_reload._middleware import tracking
+from fastapi_hot_reload._middleware.changes import outbox
+from fastapi_hot_reload._middleware.changes.outbox import Outbox
 from fastapi_hot_reload._middleware.changes.pipeline import Changes
 from fastapi_hot_reload._middleware.hub import Hub
-from fastapi_hot_reload._middleware.tracking import Rendered, Tracked
+from fastapi_hot_reload._middleware.tracking import Rendered, Sets, Tracked
 from fastapi_hot_reload._protocol import encode_names
 
 BASE = "<!doctype html><html><body>{% block content %}{% endblock %}</body></html>"
@@ -332,3 +335,74 @@ async def test_async_environment_is_tracked() -> None:
 
     assert rendered.names == {"p", "q"}
     assert env.hot_reload_loaded == {"p", "q"}  # type: ignore[attr-defined]
+
+
+def big_site(folder: Path, count: int) -> HotReload:
+    """``site`` plus ``big.html``, which includes ``count`` templates ``parts/p{i}.html``."""
+    (folder / "parts").mkdir()
+    for i in range(count):
+        (folder / "parts" / f"p{i}.html").write_text(f"<i>{i}</i>")
+    includes = "".join(f'{{% include "parts/p{i}.html" %}}' for i in range(count))
+    (folder / "big.html").write_text(f"<body>{includes}</body>")
+    return site(folder)
+
+
+@pytest.mark.parametrize("count", [100, 300, 3000])
+def test_a_large_set_travels_as_a_short_key_that_changes_name(tmp_path: Path, count: int) -> None:
+    """nginx's default proxy buffer holds 4 KB of response headers: the tag and Server-Timing
+    stay under 1 KB whatever the set, and a change still says which pages it touches."""
+    client = TestClient(big_site(tmp_path, count))
+    with client, client.websocket_connect("/__hot_reload__/ws") as socket:
+        socket.receive_json()
+        big = client.get("/big.html")
+        assert templates_of(client.get("/a.html").text) == ["a.html", "base.html"]
+        (tmp_path / "parts" / "p7.html").write_text("<i>seven</i>")
+        in_big = socket.receive_json()
+        (tmp_path / "a.html").write_text("<p>a</p>")
+        not_in_big = socket.receive_json()
+
+    key = templates_of(big.text)
+    assert key is not None and len(key) == 1 and re.fullmatch("#[0-9a-f]{16}", key[0])
+    assert big.headers["server-timing"] == f'hot-reload;desc="{key[0]}"'
+    assert in_big["templates"] == ["parts/p7.html"] and in_big["sets"] == key
+    assert not_in_big["templates"] == ["a.html"] and "sets" not in not_in_big
+
+
+def test_a_set_keeps_its_key_in_a_restarted_server_and_a_small_one_has_none() -> None:
+    """A tab's page was rendered by the server before a restart: the same set, the same key."""
+    names = frozenset(f"parts/p{i}.html" for i in range(100))
+
+    key = Sets().encoded(names)
+
+    assert key == Sets().encoded(names) and key.startswith(b"#")
+    assert Sets().encoded(frozenset({"a.html", "b c.html"})) == b"a.html b%20c.html"
+
+
+def test_past_max_kept_sets_a_new_large_one_depends_on_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tracking, "MAX_KEPT", 2)
+    sets = Sets()
+    first, second, third = (
+        frozenset(f"{n}/p{i}.html" for i in range(100)) for n in ("a", "b", "c")
+    )
+    kept = [sets.encoded(names) for names in (first, second)]
+
+    assert sets.encoded(third) == b"*"  # never a wrong scope: every change touches it
+    assert [sets.encoded(names) for names in (first, second)] == kept  # still known
+    assert sets.containing(["b/p3.html", "c/p3.html"]) == [kept[1].decode()]
+
+
+def test_a_change_in_very_many_large_sets_goes_to_every_tab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox, "MAX_KEYS", 1)
+    sets = Sets()
+    for other in ("b", "c"):
+        sets.encoded(frozenset({"a.html", *(f"{other}/p{i}.html" for i in range(100))}))
+    box = Outbox(Hub(), sets=sets)
+
+    assert "templates" not in box.send("page", ["a.html"], {"templates": ["a.html"]})
+    assert box.send("page", ["b/p1.html"], {"templates": ["b/p1.html"]})["sets"] == [
+        sets.encoded(frozenset({"a.html", *(f"b/p{i}.html" for i in range(100))})).decode()
+    ]

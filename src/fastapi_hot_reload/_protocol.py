@@ -8,9 +8,11 @@ function below. Messages are JSON text frames (websocket) or events (Server-Sent
 - ``hello {boot, rev, missed?}``: first, on every (re)connect. ``boot`` is new for every server
   process; ``rev`` counts the changes it sent; ``missed``: the changes since the ``?rev=`` the
   tab connected with, when remembered.
-- ``page | reload | css | image {rev, paths, t, more?, templates?, scripts?}``: a change. ``t``:
-  when the server saw it (ms since the epoch); ``templates``/``scripts``: the pages it touches
-  (none: every page).
+- ``page | reload | css | image {rev, paths, t, more?, templates?, scripts?, sets?}``: a change.
+  ``t``: when the server saw it (ms since the epoch); ``templates``/``scripts``: the pages it
+  touches (none: every page); ``sets``: the keys (``#`` and 16 hex digits) of the template sets
+  too large for a page to carry that hold one of ``templates``: a page carrying a key has it among
+  its template names.
 - ``error {rev, error: {message, file, line, source, editor}}``: a template is broken.
 - ``log {records: [{level, method, logger, text, request}], dropped}``: server log records of
   this tab's requests.

@@ -58,7 +58,7 @@ class Pages:
     async def _respond(self, scope: Scope, receive: Receive, send: Send, page: str = "") -> None:
         tag, tag_start = self._tag(scope, page)
         scope[SCOPE_KEY] = tag
-        rendered = Rendered(tag_start)
+        rendered = Rendered(tag_start, self._running.tracked.sets)
         injector = Injector(
             send,
             rendered.tag,

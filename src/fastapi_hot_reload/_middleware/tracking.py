@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 from collections.abc import Iterable, MutableMapping
 from contextvars import ContextVar, Token
@@ -62,12 +63,52 @@ def track(env: jinja2.Environment) -> None:
     env.hot_reload_suffixes = set()  # type: ignore[attr-defined]
 
 
+#: The most bytes of names a page carries (tag attribute, ``Server-Timing``): nginx's default
+#: proxy buffer holds 4 KB of headers; a larger set is kept here and the page carries its key.
+MAX_NAMES = 900
+#: Kept sets, at most: past this a new large set is sent as ``*`` (touched by every change).
+MAX_KEPT = 4096
+#: A change that would name more kept sets than this goes to every tab instead.
+MAX_KEYS = 256
+
+
+class Sets:
+    """The template sets too large for a page to carry, each under a short key.
+
+    A key is ``#`` and a hash of the set: a restarted server that renders the same set again
+    gives it the key the tabs already hold. Percent-encoding turns ``#`` into ``%23``, so a key
+    is never a template name.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, frozenset[str]] = {}  # key -> set
+
+    def encoded(self, names: frozenset[str]) -> bytes:
+        """``names`` as a page carries them: the names, or a key when they are too long."""
+        text = _encoded_set(names)
+        if len(text) <= MAX_NAMES:
+            return text
+        key = "#" + hashlib.blake2b(text, digest_size=8).hexdigest()
+        if key not in self._kept:
+            if len(self._kept) >= MAX_KEPT:
+                return _ANY
+            self._kept[key] = names
+        return key.encode()
+
+    def containing(self, templates: Iterable[str]) -> list[str]:
+        """The keys of the kept sets that hold one of ``templates``."""
+        wanted = set(templates)
+        return sorted(key for key, names in self._kept.items() if not wanted.isdisjoint(names))
+
+
 class Tracked:
-    """The tracked environments: which names in them are templates the app renders."""
+    """The tracked environments: which names in them are templates the app renders, and the
+    large sets pages rendered."""
 
     def __init__(self, envs: Iterable[jinja2.Environment]) -> None:
         for env in envs:
             track(env)
+        self.sets = Sets()
 
     @staticmethod
     def rendered(env: jinja2.Environment, name: str) -> bool:
@@ -98,9 +139,10 @@ class Rendered:
     """The templates one response rendered (those loaded inside ``with``), and how its page
     learns them."""
 
-    def __init__(self, tag_start: bytes = b"") -> None:
+    def __init__(self, tag_start: bytes = b"", sets: Sets | None = None) -> None:
         self.names: set[str] = set()
         self._tag_start = tag_start  # ``<script ... data-rev="N"``, without its end
+        self._sets = Sets() if sets is None else sets
         self._token: Token[set[str] | None]
         self._size, self._text = 0, b""  # the names, encoded when there were ``_size`` of them
 
@@ -131,7 +173,7 @@ class Rendered:
     def _encoded(self) -> bytes:
         """Encoded once per response: the set only grows, so its size says if it changed."""
         if len(self.names) != self._size:
-            self._size, self._text = len(self.names), _encoded_set(frozenset(self.names))
+            self._size, self._text = len(self.names), self._sets.encoded(frozenset(self.names))
         return self._text
 
 

@@ -64,6 +64,8 @@ export function touches(message) {
   if (!message.templates && !message.scripts) return true;
   var rendered = message.templates || [];
   if (rendered.length && templates === UNKNOWN) return true;
-  if (rendered.some((name) => templates.has(name))) return true;
+  // A large set came as its key (data-templates="#..."), held among the names.
+  var held = rendered.concat(message.sets || []);
+  if (held.some((name) => templates.has(name))) return true;
   return Boolean(message.scripts) && usesScript(message.scripts);
 }

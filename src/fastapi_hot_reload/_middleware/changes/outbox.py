@@ -13,6 +13,7 @@ from typing import Any
 from ... import _protocol as wire
 from ..editor import editor_url
 from ..hub import Hub
+from ..tracking import MAX_KEYS, Sets
 from .classify import SHOWN
 from .history import History
 
@@ -30,12 +31,13 @@ class Outbox:
     """The change counter (``rev``), the changes sent (for tabs that reconnect), and the
     templates that are broken now (their ``error`` goes to every tab, and to each new one)."""
 
-    def __init__(self, hub: Hub, editor: str | None = None) -> None:
+    def __init__(self, hub: Hub, editor: str | None = None, sets: Sets | None = None) -> None:
         self.rev = 0
         self.history = History()  # what a tab that reconnects may have missed
         self.broken: dict[Path, dict[str, Any]] = {}  # template -> its error's body
         self._hub = hub
         self._editor = editor  # a URL template: error messages link the file and line
+        self._sets = Sets() if sets is None else sets  # the pages that carry a key, not names
 
     def send(
         self, kind: str, names: Sequence[str], only: dict[str, list[str]] | None = None
@@ -44,10 +46,14 @@ class Outbox:
 
         A ``page``, ``reload``, ``css`` or ``image`` message (``wire.change``); an update that
         concerns only some tabs adds ``only``: the ``templates`` and/or ``scripts`` that say
-        which.
+        which, and ``sets``: the keys of the large template sets holding one of the templates.
         """
         self.rev += 1
-        sent = {**wire.change(kind, self.rev, names), **(only or {})}
+        only = dict(only or {})
+        if keys := self._sets.containing(only.get("templates", ())):
+            # So many pages rendered so many sets: simpler to update every tab.
+            only = {} if len(keys) > MAX_KEYS else {**only, "sets": keys}
+        sent = {**wire.change(kind, self.rev, names), **only}
         self.history.add(sent)
         tabs = self._hub.broadcast(sent)
         logger.info("%s (rev %d, %d tabs): %s", kind, self.rev, tabs, shown(names))

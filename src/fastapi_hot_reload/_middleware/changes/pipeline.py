@@ -67,8 +67,9 @@ class Changes:
         editor: str | None = None,
         tracked: Tracked | None = None,
     ) -> None:
-        self.outbox = Outbox(hub, editor)
-        self._templates = Templates(envs, tracked or Tracked(envs))
+        tracked = tracked or Tracked(envs)
+        self.outbox = Outbox(hub, editor, tracked.sets)
+        self._templates = Templates(envs, tracked)
         self._folders = Folders(template_folders, folders)
         self._snapshot = Snapshot(folders)
         self._pending: dict[Path, float] = {}  # path -> time of its last event
