@@ -29,8 +29,6 @@ from fastapi_hot_reload._middleware.config import (
 
 from .support.server import STARTED, Server
 
-ACCEPTED = "expected 1, true, yes, on \\(on\\) or 0, false, no, off \\(off\\)"
-
 
 @pytest.mark.parametrize(("value", "result"), [("1", True), ("TRUE", True), (" Yes ", True),
                                                ("on", True), ("0", False), ("False", False),
@@ -40,42 +38,14 @@ def test_environment_variable_says_on_off_or_nothing(value: str, result: bool | 
     assert switch(None, {"FASTAPI_HOT_RELOAD": value}) is result
 
 
-@pytest.mark.parametrize("value", ["disable", "disabled", "n", "f", "none", "2", "of"])
-def test_other_environment_values_are_an_error_naming_the_accepted_ones(value: str) -> None:
-    with pytest.raises(ValueError, match=f"FASTAPI_HOT_RELOAD={value!r}: {ACCEPTED}"):
-        switch(None, {"FASTAPI_HOT_RELOAD": value})
-
-
 def test_explicit_enabled_wins_over_the_environment() -> None:
     assert switch(True, {"FASTAPI_HOT_RELOAD": "0"}) is True
     assert switch(False, {"FASTAPI_HOT_RELOAD": "nonsense, never read"}) is False
 
 
-def test_a_bad_environment_value_fails_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FASTAPI_HOT_RELOAD", "disable")
-    with pytest.raises(ValueError, match="FASTAPI_HOT_RELOAD='disable'"):
-        HotReload(Starlette())
-
-
 @pytest.mark.parametrize("path", ["/__hot_reload__", "/_dev", "/a/b-c/d.e~f"])
 def test_plain_absolute_paths_are_accepted(path: str) -> None:
     assert checked_path(path) == path
-
-
-@pytest.mark.parametrize(
-    "path",
-    ["", "hot", "/", "/hot/", "//evil.example", "/a//b", "/a\\b", "\\\\evil", "/a?x", "/a#x",
-     "/a b", "/a%2fb", "/./a", "/a/..", "/a/../b", "/é", "http://evil.example/x", 42],
-)  # fmt: skip
-def test_other_paths_are_an_error(path: object) -> None:
-    with pytest.raises(ValueError, match=r"path: expected a plain absolute URL path") as error:
-        checked_path(path)
-    assert str(error.value).endswith(f"got {path!r}")
-
-
-def test_a_bad_path_fails_construction() -> None:
-    with pytest.raises(ValueError, match=r"got '//evil\.example'"):
-        HotReload(Starlette(), path="//evil.example")
 
 
 @pytest.mark.parametrize(

@@ -87,38 +87,6 @@ def test_environment_variable_chooses_the_editor_when_the_option_is_not_given(
     assert editor_template("") is None  # and "" turns links off whatever the environment says
 
 
-@pytest.mark.parametrize(
-    ("editor", "message"),
-    [
-        ("vscdoe", r"editor: 'vscdoe' is neither an editor \(vscode, .*zed, pycharm.*\) nor"),
-        ("/open?file={file}", "is neither an editor"),
-        ("my://open?line={line}", "is neither an editor"),
-        ("my://{file}:{row}", r"uses \{row\}: only \{file\} and \{line\} exist"),
-        ("my://{file}:{}", r"uses \{\}: only"),
-        ("my://{file}:{line", "is not a valid URL template"),
-        ("javascript:alert(1)//{file}", r"'javascript:alert\(1\)//\{file\}' is a javascript: URL, "
-         "which would run in the page, not open an editor; give the editor's own scheme"),
-        ("JavaScript:alert(1)//{file}", "is a javascript: URL"),
-        ("data:text/html,<script>alert(1)</script>{file}", "is a data: URL"),
-        ("vbscript:msgbox({file})", "is a vbscript: URL"),
-        ("file://{file}", "is a file: URL"),
-        ("java\tscript:alert(1)//{file}", "has spaces or control characters in it"),
-        (" javascript:alert(1)//{file}", "is a javascript: URL"),
-        ("my://open?file={file} &line={line}", "has spaces or control characters in it"),
-    ],
-)  # fmt: skip
-def test_bad_editor_is_a_value_error_at_construction(editor: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        HotReload(Starlette(), editor=editor)
-
-
-def test_bad_editor_in_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_VAR, "notepad")
-
-    with pytest.raises(ValueError, match=f"{ENV_VAR}: 'notepad' is neither an editor"):
-        HotReload(Starlette())
-
-
 def failing_view(request: Request) -> HTMLResponse:
     raise RuntimeError("the view failed")
 

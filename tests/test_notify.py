@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +108,23 @@ def test_malformed_notify_gets_a_reason_and_changes_nothing(
     tab.close()
 
 
+def test_notify_whose_client_leaves_mid_body_sends_nothing(notify_server: Server) -> None:
+    """A script killed while it posts: what it meant is unknown, so no tab reloads."""
+    tab = Tab(notify_server.ws_url)
+    port = int(notify_server.url.rpartition(":")[2])
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /__hot_reload__/notify HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Length: 100\r\n\r\n"  # and then no body: an empty one reloads all
+            )
+
+    sent = post(notify_server, json={"paths": ["style.css"]}).json()
+    assert sent["rev"] == 1  # the aborted ones sent nothing
+    assert tab.next() == untimed(sent)
+    tab.close()
+
+
 def test_notify_only_takes_post(notify_server: Server) -> None:
     response = httpx.get(notify_server.url + "/__hot_reload__/notify", timeout=10)
 
@@ -123,7 +141,7 @@ def test_app_code_notifies_from_a_background_task_and_from_async_code(
     assert tab.next() == {"type": "reload", "rev": 1, "paths": ["index.html"]}
     sent = untimed(httpx.post(notify_server.url + "/build-done", timeout=10).json())
     assert sent == {"type": "css", "rev": 2, "paths": ["style.css"]}
-    assert tab.next() == sent
+    assert tab.next() == untimed(sent)
     tab.close()
 
 

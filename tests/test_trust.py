@@ -30,8 +30,6 @@ PAGE = "<html><body><p>hi</p></body></html>"
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 TRUSTED = ["localhost", "localhost:8000", "LOCALHOST.", "app.localhost:5000", "a.b.localhost",
            "127.0.0.1:8000", "[::1]:8000", "[::1]", "192.168.1.20:8000", "10.0.0.2"]  # fmt: skip
-UNTRUSTED = ["evil.example", "evil.example:8000", "localhost.evil.example", "evillocalhost",
-             "127.0.0.1.nip.io", "testserver", "[::1", "::1", "0x7f.1", ""]  # fmt: skip
 
 
 def boom(request: Request) -> Response:
@@ -57,27 +55,6 @@ def test_trusted_hosts_get_the_tag_the_client_and_the_socket(host: str) -> None:
         assert client.post("/__hot_reload__/notify").status_code == 200
         with client.websocket_connect("/__hot_reload__/ws", headers={"host": host}) as ws:
             assert ws.receive_json()["type"] == "hello"
-
-
-@pytest.mark.parametrize("host", UNTRUSTED)
-def test_other_hosts_get_the_page_untouched(host: str) -> None:
-    response = client_for(host).get("/")
-
-    assert response.content == PAGE.encode()
-    assert response.headers["content-length"] == str(len(PAGE))
-
-
-@pytest.mark.parametrize("host", UNTRUSTED)
-def test_other_hosts_are_refused_the_hot_reload_routes(host: str) -> None:
-    with client_for(host) as client:
-        assert client.get("/__hot_reload__/client/main.js").status_code == 403
-        assert client.post("/__hot_reload__/notify").status_code == 403
-        with (
-            pytest.raises(WebSocketDisconnect) as refused,
-            client.websocket_connect("/__hot_reload__/ws", headers={"host": host}),
-        ):
-            pass  # pragma: no cover - the handshake fails
-    assert refused.value.code == 1008
 
 
 def test_other_hosts_get_the_apps_own_error_response() -> None:
@@ -138,44 +115,9 @@ def test_allowed_hosts_match_whole_names_only(allowed: list[str], host: str) -> 
     assert "data-hot-reload" not in client_for(host, allowed_hosts=allowed).get("/").text
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["http://dev.example", "dev.example:8000", "dev.example/", "user@dev", "*example", "*.",
-     ".", "..", "*..", "**", "*.*"],
-)  # fmt: skip
-def test_allowed_hosts_take_names_not_urls_or_patterns_of_no_host(value: str) -> None:
-    with pytest.raises(ValueError, match="allowed_hosts: expected a host name") as error:
-        site(allowed_hosts=[value])
-    assert str(error.value).endswith(f"or '*' for any host, got {value!r}")
-
-
 @pytest.mark.parametrize("value", ["*", " * "])
 def test_only_a_lone_star_means_any_host(value: str) -> None:
     assert "data-hot-reload" in client_for("any.example", allowed_hosts=[value]).get("/").text
-
-
-def test_null_is_no_origin_of_yours() -> None:
-    with pytest.raises(ValueError, match="'null' is the origin of every sandboxed iframe"):
-        site(allowed_origins=["null"])
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["dev.example", "https://", "ftp://dev.example", "https://dev.example/app",
-     "https://dev.example?x", "https://user@dev.example", "*", "https://*.example",
-     "chrome-extension://abc"],
-)  # fmt: skip
-def test_allowed_origins_take_http_origins(value: str) -> None:
-    with pytest.raises(ValueError, match="allowed_origins: expected an origin like") as error:
-        site(allowed_origins=[value])
-    assert str(error.value).endswith(f"got {value!r}")
-
-
-@pytest.mark.parametrize("option", ["allowed_hosts", "allowed_origins"])
-@pytest.mark.parametrize("value", ["dev.example", [""], [" "], [None]])
-def test_host_and_origin_lists_take_non_empty_strings(option: str, value: object) -> None:
-    with pytest.raises(TypeError, match=f"{option}: expected .*strings, got"):
-        site(**{option: value})
 
 
 def test_a_foreign_origin_gets_no_tag_and_no_socket() -> None:

@@ -180,7 +180,8 @@ class Injector:
     def _on_start(self, message: Message) -> None:
         headers, policies = _headers(message)
         length = headers.get(b"content-length")
-        if length is not None and not length.isdigit():  # not a length: pass it on as it is
+        # Not a length (or one of 19 digits and more, which no body has): pass it on as it is.
+        if length is not None and not (length.isdigit() and len(length) < 19):
             self._start = message
             return
         self._length = None if length is None else int(length)

@@ -67,8 +67,8 @@ async def notify_response(scope: Scope, receive: Receive, notifier: Notifier | N
     if scope["method"] != "POST":
         return PlainTextResponse("Method Not Allowed", 405, headers={"allow": "POST"})
     body = await _body(receive)
-    if body is None:
-        return PlainTextResponse(f"body too large: over {MAX_BODY} bytes", 413)
+    if isinstance(body, Response):
+        return body
     paths = _paths(body)
     if isinstance(paths, str):
         return PlainTextResponse(f"{paths}; expected no body, or JSON like {EXAMPLE}", 400)
@@ -77,14 +77,17 @@ async def notify_response(scope: Scope, receive: Receive, notifier: Notifier | N
     return JSONResponse(notifier(paths))
 
 
-async def _body(receive: Receive) -> bytes | None:
+async def _body(receive: Receive) -> bytes | Response:
+    """The whole body, or the answer to one that is too large or never ended."""
     body = b""
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":  # what the client meant is unknown: no change
+            return PlainTextResponse("the client disconnected before its body ended", 400)
         chunk: bytes = message.get("body", b"")
         body += chunk
         if len(body) > MAX_BODY:
-            return None
+            return PlainTextResponse(f"body too large: over {MAX_BODY} bytes", 413)
         if not message.get("more_body", False):
             return body
 
@@ -97,9 +100,21 @@ def _paths(body: bytes) -> list[str] | str:
         data = json.loads(body)
     except ValueError as exc:
         return f"body is not JSON ({exc})"
+    except RecursionError:
+        return "body is nested too deeply"
     if not isinstance(data, dict) or set(data) - {"paths"}:
         return f"body: expected an object with only a 'paths' key, got {body[:80]!r}"
     paths = data.get("paths", [])
     if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
-        return f"paths: expected a list of non-empty strings, got {paths!r}"
+        return f"paths: expected a list of non-empty strings, got {paths!r}"[:200]
+    if not all(map(_unicode, paths)):  # a lone surrogate (``"\\ud800"``) is no file name
+        return f"paths: expected text, got {paths!r}"[:200]
     return paths
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

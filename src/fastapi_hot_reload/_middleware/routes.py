@@ -177,6 +177,6 @@ def _query_value(scope: Scope, name: str) -> str:
 def _tab_rev(scope: Scope) -> int | None:
     """The ``?rev=N`` a tab's socket URL says it last saw; ``None`` when it says none (an older
     client, which compares revs itself) or no whole number (only ASCII digits: ``int`` refuses
-    ``²``, which ``isdigit`` accepts)."""
+    ``²``, which ``isdigit`` accepts; and past 4,300 digits)."""
     value = _query_value(scope, wire.QUERY_REV)
-    return int(value) if value.isascii() and value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers
@@ -237,11 +238,17 @@ def _checked_origin(origin: str) -> str:
     return text
 
 
+#: A ``Host`` header (lower case): a name or an IP address, bracketed for IPv6, and a port.
+_HOST = re.compile(r"\[([0-9a-f:.]+)\](?::\d*)?|([a-z0-9_.-]*)(?::\d*)?")
+
+
 def _hostname(host: str) -> str:
-    """The name in a ``Host`` header: without the port, brackets or a final dot."""
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rpartition(":")[0].rstrip(".") if ":" in host else host.rstrip(".")
+    """The name in a ``Host`` header: without the port, brackets or a final dot; ``""`` when
+    it is no host (``localhost:80@evil.example``, ``::1``), which names nothing."""
+    found = _HOST.fullmatch(host)
+    if found is None:
+        return ""
+    return found[1] or found[2].rstrip(".")
 
 
 def _forwarded(headers: Headers) -> dict[str, str]:
