@@ -376,6 +376,42 @@ def test_image_save_refetches_it_in_place(app_dir: Path, assets_tab: Watched) ->
     assert_page_kept(assets_tab)
 
 
+@pytest.mark.parametrize("href", ["/static/style.css", "static/style.css", "/static/style.css?v=1"])
+def test_swaps_then_morphs_keep_one_link_and_one_image_whatever_the_href(
+    app_dir: Path, context: BrowserContext, href: str
+) -> None:
+    """A swap gives the link an absolute, busted href; the morph after it must still know it as
+    the template's link (it added a copy per round, each holding the old rules)."""
+    base = app_dir / "templates" / "base.html"
+    base.write_text(base.read_text().replace('href="/static/style.css"', f'href="{href}"'))
+    (app_dir / "templates" / "assets.html").write_text(ASSETS)
+    static = app_dir / "static"
+    (static / "imported.css").write_text("p { color: rgb(0, 128, 0); }\n")
+    (static / "logo.svg").write_text(SVG.format(10))
+    server = Server(app_dir)
+    try:
+        tab = open_tab(context, server.url + "/assets.html")
+        for round in range(1, 6):
+            (static / "style.css").write_text(STYLE.format(f"rgb({round}, 0, 0)"))
+            expect(tab.page.locator("#title")).to_have_css("color", f"rgb({round}, 0, 0)")
+            (static / "logo.svg").write_text(SVG.format(10 + round))
+            tab.page.wait_for_function(
+                f"document.getElementById('logo').naturalWidth === {10 + round}"
+            )
+            (app_dir / "templates" / "assets.html").write_text(
+                ASSETS.replace("assets<", f"{round}<")
+            )
+            expect(tab.page.locator("#title")).to_have_text(str(round))
+            expect(tab.page.locator("link[rel=stylesheet]")).to_have_count(1)
+            assert tab.page.evaluate("document.getElementById('logo').naturalWidth") == 10 + round
+        (static / "style.css").write_text("/* the h1 rule deleted */\n")
+        expect(tab.page.locator("#title")).to_have_css("color", "rgb(0, 0, 0)")
+        expect(tab.page.locator("#imported")).to_have_css("color", "rgb(0, 0, 0)")  # no @import
+        assert len(tab.loads) == 1
+    finally:
+        server.stop()
+
+
 def test_script_save_reloads_the_page(app_dir: Path, assets_tab: Watched) -> None:
     with assets_tab.page.expect_navigation():
         (app_dir / "static" / "app.js").write_text("console.log('new code');\n")

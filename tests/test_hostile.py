@@ -66,8 +66,13 @@ STRANGE_HOSTS.remove("localhost.")  # the trailing dot is the same name (tested 
 
 
 @pytest.mark.parametrize("host", STRANGE_HOSTS)
-def test_a_strange_host_gets_the_app_untouched_and_every_door_shut(host: str) -> None:
-    with TestClient(site(), raise_server_exceptions=False) as client:
+def test_a_strange_host_gets_the_app_untouched_and_every_door_shut(
+    caplog: pytest.LogCaptureFixture, host: str
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING),
+        TestClient(site(), raise_server_exceptions=False) as client,
+    ):
         client.headers["host"] = host
         page = client.get("/", headers=HTML)
         failed = client.get("/boom", headers=HTML)
@@ -83,6 +88,8 @@ def test_a_strange_host_gets_the_app_untouched_and_every_door_shut(host: str) ->
     assert page.headers["content-length"] == str(len(PAGE))
     assert failed.status_code == 500 and SECRET not in failed.text
     assert refused.value.code == 1008
+    told = [message for message in caplog.messages if "refused host" in message]
+    assert len(told) == 1 and "add '' to" not in told[0]  # a fix the user can follow
 
 
 PROXY_HEADERS = [

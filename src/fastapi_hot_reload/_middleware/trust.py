@@ -170,6 +170,8 @@ _ORIGIN_FIX = "add it to allowed_origins if that page is yours"
 
 
 def _host_fix(name: str) -> str:
+    if not name:
+        return "it is no host name, which no browser sends"
     return f"add {name!r} to allowed_hosts if it is your development server"
 
 

@@ -1,6 +1,6 @@
 // The <head> of a morph: elements compared whole; unchanged ones are kept (never fetched
 // again), new stylesheets load before the body changes, the server's stale ones go after.
-import { BUST_PATTERN } from './protocol.js';
+import { unbusted } from './protocol.js';
 
 // Head elements the server sent (the page as loaded, then what morphs inserted): only these may
 // be removed, so styles or scripts that the page's own JS added to <head> (htmx's indicator
@@ -8,9 +8,16 @@ import { BUST_PATTERN } from './protocol.js';
 var served = new WeakSet(document.head ? document.head.children : []);
 
 // What makes two head elements the same. Not a nonce: it is new on every response (and hidden
-// from the live page's markup); not the cache-busting parameter of a stylesheet swapped in place.
+// from the live page's markup); not how a URL is written (a swap makes a stylesheet's href
+// absolute and adds its cache-busting parameter; the template's stays "/static/a.css").
 export function sameKey(node) {
-  return node.outerHTML.replace(/ nonce="[^"]*"/g, '').replace(BUST_PATTERN, '');
+  var copy = node.cloneNode(true);
+  copy.removeAttribute('nonce');
+  ['href', 'src'].forEach(function (name) {
+    var value = copy.getAttribute(name);
+    if (value !== null) copy.setAttribute(name, unbusted(value));
+  });
+  return copy.outerHTML;
 }
 
 export function mergeHead(liveHead, freshHead) {

@@ -13,6 +13,7 @@
 // Scripts are never run: a script cloned from a parsed document stays inert. The caller reloads
 // the page instead when its scripts changed.
 import { mergeHead } from './head.js';
+import { QUERY_BUST, unbusted } from './protocol.js';
 import { restoreView, saveView } from './view.js';
 
 var PERMANENT = ['data-hot-reload-permanent', 'hx-preserve'];
@@ -224,13 +225,25 @@ function patchAttributes(live, fresh) {
   var userOpen = live.localName === 'details' || live.localName === 'dialog';
   Array.from(fresh.attributes).forEach(function (attr) {
     if (attr.name === 'nonce' || (userOpen && attr.name === 'open')) return;
-    if (live.getAttribute(attr.name) !== attr.value) live.setAttribute(attr.name, attr.value);
+    var value = live.getAttribute(attr.name);
+    if (value === attr.value || (swapped(attr.name, value) && sameUrl(value, attr.value))) return;
+    live.setAttribute(attr.name, attr.value);
   });
   if (live.localName === 'html' || live.localName === 'body') return;
   Array.from(live.attributes).forEach(function (attr) {
     if (attr.name === 'nonce' || (userOpen && attr.name === 'open')) return;
     if (!fresh.hasAttribute(attr.name)) live.removeAttribute(attr.name);
   });
+}
+
+// An image (or a link in the body) fetched afresh by a swap: its URL carries our parameter, and
+// putting the template's back would show the stale copy from the browser's cache.
+function swapped(name, value) {
+  return (name === 'src' || name === 'href') && value !== null && value.indexOf(QUERY_BUST) >= 0;
+}
+
+function sameUrl(a, b) {
+  return unbusted(a) === unbusted(b);
 }
 
 function patchTemplate(live, fresh) {

@@ -55,5 +55,15 @@ export function decodeNames(text) {
   return new Set(text.split(' ').filter(Boolean).map(decodeURIComponent));
 }
 
-// A query string parameter that makes a URL fetch afresh; stripped again where URLs are compared.
-export var BUST_PATTERN = new RegExp('[?&](amp;)?' + QUERY_BUST + '=\\d+', 'g');
+// A URL attribute's value as a comparable URL: resolved against the page (a template's
+// "/static/a.css" and "static/a.css" are one file), without the query parameter a swap adds.
+export function unbusted(value) {
+  var url;
+  try {
+    url = new URL(value, document.baseURI);
+  } catch (error) {
+    return value; // no URL: compared as written
+  }
+  if (url.searchParams.has(QUERY_BUST)) url.searchParams.delete(QUERY_BUST);
+  return url.href;
+}
